@@ -1,0 +1,327 @@
+"""From raw text to padded id tensors: normalisation, vocabularies, tasks, tf.data.
+
+The special tokens are defined once, here. Ids are laid out by
+``keras.layers.StringLookup``: 0 is padding (the mask token), 1 is ``[UNK]``,
+then ``[START]`` and ``[END]``, then the corpus tokens by frequency.
+
+Seed bug 8 (start/end tokens lost to the tokenizer's filters) cannot happen:
+the special tokens are added to the vocabulary by name, never by tokenising.
+
+Taught in: lessons/01_data.ipynb
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import random
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+
+PAD_ID = 0
+UNK = "[UNK]"
+START = "[START]"
+END = "[END]"
+SPECIAL_TOKENS = ("", UNK, START, END)  # ids 0, 1, 2, 3
+UNK_ID, START_ID, END_ID = 1, 2, 3
+
+_PUNCTUATION = re.compile(r"([?.!,¿¡;:\"()])")
+_SPACES = re.compile(r"\s+")
+
+
+def normalize(text: str, strip_accents: bool = True) -> str:
+    """Normalise text: Unicode NFKD, accents stripped, lower case, punctuation spaced.
+
+    >>> normalize("¿Todavía está en casa?")
+    '¿ todavia esta en casa ?'
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"normalize expects a str, received {type(text).__name__}.")
+    text = unicodedata.normalize("NFKD", text)
+    if strip_accents:
+        text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn")
+    text = _PUNCTUATION.sub(r" \1 ", text.lower())
+    return _SPACES.sub(" ", text).strip()
+
+
+@dataclass
+class Vocabulary:
+    """Token <-> id mapping for one side of a task, backed by ``StringLookup``.
+
+    Args:
+        tokens: the corpus tokens, most frequent first (no special tokens).
+        level: "word" (split on spaces) or "char" (every character a token).
+        standardize: apply :func:`normalize` before splitting.
+    """
+
+    tokens: list[str]
+    level: str = "word"
+    standardize: bool = True
+
+    def __post_init__(self) -> None:
+        import keras
+
+        if self.level not in {"word", "char"}:
+            raise ValueError(f"level must be 'word' or 'char', received {self.level!r}")
+        clashes = sorted(set(self.tokens) & set(SPECIAL_TOKENS))
+        if clashes:
+            raise ValueError(f"tokens must not contain special tokens: {clashes}")
+        vocabulary = [START, END, *self.tokens]
+        self.lookup = keras.layers.StringLookup(
+            vocabulary=vocabulary, mask_token="", oov_token=UNK
+        )
+        self._id_to_token = ["", UNK, *vocabulary]
+        self._token_to_id = {tok: i for i, tok in enumerate(self._id_to_token)}
+
+    @classmethod
+    def build(
+        cls,
+        texts: Iterable[str],
+        level: str = "word",
+        standardize: bool = True,
+        max_tokens: int | None = None,
+    ) -> "Vocabulary":
+        """Adapt a ``StringLookup`` to ``texts`` and keep its frequency order."""
+        import keras
+
+        tokenized = [_split(t, level, standardize) for t in texts]
+        words = [tok for tokens in tokenized for tok in tokens]
+        if not words:
+            raise ValueError("Cannot build a vocabulary from no tokens.")
+        layer = keras.layers.StringLookup(mask_token=None, num_oov_indices=0)
+        layer.adapt(np.array(words, dtype=object))
+        ordered = [t for t in layer.get_vocabulary() if t not in SPECIAL_TOKENS]
+        if max_tokens is not None:
+            ordered = ordered[: max(0, max_tokens - len(SPECIAL_TOKENS))]
+        return cls(ordered, level, standardize)
+
+    @property
+    def size(self) -> int:
+        """Number of ids, padding and special tokens included."""
+        return len(self._id_to_token)
+
+    def tokenize(self, text: str) -> list[str]:
+        """Split one text into tokens (after normalisation if ``standardize``)."""
+        return _split(text, self.level, self.standardize)
+
+    def encode(self, tokens: Sequence[str]) -> list[int]:
+        """Tokens to ids; unseen tokens become ``[UNK]`` (id 1), never an error."""
+        return [self._token_to_id.get(tok, UNK_ID) for tok in tokens]
+
+    def decode(self, ids: Iterable[int], strip: bool = True) -> list[str]:
+        """Ids to tokens; with ``strip``, stop at ``[END]`` and drop padding/START."""
+        tokens = []
+        for i in ids:
+            i = int(i)
+            if strip and i == END_ID:
+                break
+            if strip and i in (PAD_ID, START_ID):
+                continue
+            tokens.append(self._id_to_token[i] if 0 <= i < self.size else UNK)
+        return tokens
+
+    def join(self, tokens: Sequence[str]) -> str:
+        """Tokens back to a string (spaces between words, none between chars)."""
+        return ("" if self.level == "char" else " ").join(tokens)
+
+    def to_config(self) -> dict:
+        return {"tokens": self.tokens, "level": self.level, "standardize": self.standardize}
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(self.to_config()), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Vocabulary":
+        return cls(**json.loads(Path(path).read_text(encoding="utf-8")))
+
+
+def _split(text: str, level: str, standardize: bool) -> list[str]:
+    if standardize:
+        text = normalize(text)
+    return list(text) if level == "char" else text.split()
+
+
+# --- the date task ------------------------------------------------------------
+
+DATE_LOCALES = (
+    "en", "en_GB", "fr", "de", "es", "it", "pt", "nl",
+    "sv", "da", "nb", "pl", "ro", "tr", "id",
+)  # fmt: skip
+_EXTRA_PATTERNS = ("d MMM y", "EEE d MMMM y", "MMMM d, y", "EEEE d MMM y")
+
+
+def _date_patterns(locale: str) -> list[str]:
+    """The locale's full/long/medium patterns plus extras, month spelled out only.
+
+    A pattern without a month name (12.04.2098, 4/12/98) is ambiguous across
+    locales, so it is left out: every generated date has one reading.
+    """
+    from babel.dates import get_date_format
+
+    patterns = [get_date_format(f, locale=locale).pattern for f in ("full", "long", "medium")]
+    patterns += _EXTRA_PATTERNS
+    return [p for p in dict.fromkeys(patterns) if "MMM" in p and "yy" not in p.replace("y", "", 1)]
+
+
+def generate_dates(
+    count: int,
+    seed: int = 0,
+    locales: Sequence[str] = DATE_LOCALES,
+    start_year: int = 1900,
+    end_year: int = 2099,
+) -> list[tuple[str, str]]:
+    """Generate ``count`` (written date, ISO date) pairs, e.g. ("12 avril 2098", "2098-04-12").
+
+    Dates are uniform in ``[start_year, end_year]``; locale and style are drawn
+    per example from CLDR (babel). The same seed gives the same pairs.
+    """
+    from babel.dates import format_date
+
+    if count < 0:
+        raise ValueError(f"count must be >= 0, received {count}")
+    rng = random.Random(seed)
+    first = datetime.date(start_year, 1, 1).toordinal()
+    last = datetime.date(end_year, 12, 31).toordinal()
+    patterns = {loc: _date_patterns(loc) for loc in locales}
+    pairs = []
+    for _ in range(count):
+        day = datetime.date.fromordinal(rng.randint(first, last))
+        locale = rng.choice(locales)
+        written = format_date(day, rng.choice(patterns[locale]), locale=locale)
+        pairs.append((written, day.isoformat()))
+    return pairs
+
+
+def date_splits(
+    train_size: int, val_size: int, seed: int = 0
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """Train and held-out date pairs whose source strings never overlap."""
+    train = generate_dates(train_size, seed=seed)
+    seen = {src for src, _ in train}
+    held_out: list[tuple[str, str]] = []
+    batch_seed = seed + 1_000_003
+    while len(held_out) < val_size:
+        for pair in generate_dates(2 * val_size, seed=batch_seed):
+            if pair[0] not in seen and len(held_out) < val_size:
+                seen.add(pair[0])
+                held_out.append(pair)
+        batch_seed += 1
+    return train, held_out
+
+
+def date_vocabularies(pairs: Sequence[tuple[str, str]]) -> tuple[Vocabulary, Vocabulary]:
+    """Character vocabularies for the date task (source normalised, target ISO as is)."""
+    src_vocab = Vocabulary.build([s for s, _ in pairs], level="char")
+    tgt_vocab = Vocabulary(list("0123456789-"), level="char", standardize=False)
+    return src_vocab, tgt_vocab
+
+
+# --- sentence-pair files (Anki / Tatoeba format) ------------------------------
+
+ANKI_URL = "https://www.manythings.org/anki/{name}.zip"
+
+
+def load_sentence_pairs(path: str | Path, max_pairs: int | None = None) -> list[tuple[str, str]]:
+    """Read a tab-separated file of ``source<TAB>target[<TAB>attribution]`` lines.
+
+    Raises:
+        ValueError: a line has fewer than two tab-separated fields (line number given).
+    """
+    pairs = []
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            line = line.rstrip("\n")
+            if not line.strip():
+                continue
+            fields = line.split("\t")
+            if len(fields) < 2:
+                raise ValueError(
+                    f"{path}:{number}: expected 'source<TAB>target', received {line[:60]!r}"
+                )
+            pairs.append((fields[0], fields[1]))
+            if max_pairs is not None and len(pairs) >= max_pairs:
+                break
+    return pairs
+
+
+def download_anki_pairs(name: str = "spa-eng", cache_dir: str | None = None) -> Path:
+    """Download and unzip an Anki/Tatoeba pair file (needs internet); return its path.
+
+    Raises:
+        ConnectionError: the download failed, with what to do offline instead.
+    """
+    import keras
+
+    try:
+        archive = keras.utils.get_file(
+            f"{name}.zip", ANKI_URL.format(name=name), extract=True, cache_dir=cache_dir
+        )
+    except Exception as error:
+        raise ConnectionError(
+            f"Could not download {name}.zip ({error}). Offline, use the date task "
+            "or the Bible pairs of the 'apps' extra (s2s_helpers.corpora)."
+        ) from None
+    folder = Path(archive)
+    candidates = sorted(folder.rglob("*.txt")) if folder.is_dir() else sorted(folder.parent.rglob("*.txt"))
+    candidates = [p for p in candidates if p.name != "_about.txt"]
+    if not candidates:
+        raise FileNotFoundError(f"No pair file found in {folder}")
+    return candidates[0]
+
+
+# --- ids and tf.data -----------------------------------------------------------
+
+
+def encode_pairs(
+    pairs: Sequence[tuple[str, str]],
+    src_vocab: Vocabulary,
+    tgt_vocab: Vocabulary,
+    max_src_len: int,
+    max_tgt_len: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Encode pairs into fixed-length padded arrays (fixed shapes: no retracing).
+
+    ``tgt_in_ids`` is ``[START] y1 .. yn`` and ``tgt_out_ids`` is ``y1 .. yn [END]``
+    (the teacher-forcing shift). Longer sequences are truncated.
+
+    Returns:
+        src_ids `(batch, src_len)`, tgt_in_ids `(batch, tgt_len)`,
+        tgt_out_ids `(batch, tgt_len)`, all int32 with padding 0.
+    """
+    n = len(pairs)
+    src_ids = np.zeros((n, max_src_len), np.int32)
+    tgt_in_ids = np.zeros((n, max_tgt_len), np.int32)
+    tgt_out_ids = np.zeros((n, max_tgt_len), np.int32)
+    for row, (src, tgt) in enumerate(pairs):
+        ids = src_vocab.encode(src_vocab.tokenize(src))[:max_src_len]
+        src_ids[row, : len(ids)] = ids
+        target = tgt_vocab.encode(tgt_vocab.tokenize(tgt))[: max_tgt_len - 1]
+        tgt_in_ids[row, : len(target) + 1] = [START_ID, *target]
+        tgt_out_ids[row, : len(target) + 1] = [*target, END_ID]
+    return src_ids, tgt_in_ids, tgt_out_ids
+
+
+def make_dataset(
+    arrays: tuple[np.ndarray, np.ndarray, np.ndarray],
+    batch_size: int,
+    shuffle: bool = False,
+    seed: int = 0,
+    drop_remainder: bool = False,
+):
+    """A ``tf.data`` pipeline of ``((src_ids, tgt_in_ids), tgt_out_ids)`` batches.
+
+    Cached in memory and prefetched so the model never waits for data.
+    """
+    import tensorflow as tf
+
+    src_ids, tgt_in_ids, tgt_out_ids = arrays
+    dataset = tf.data.Dataset.from_tensor_slices(((src_ids, tgt_in_ids), tgt_out_ids)).cache()
+    if shuffle:
+        dataset = dataset.shuffle(len(src_ids), seed=seed, reshuffle_each_iteration=True)
+    dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
+    return dataset.prefetch(tf.data.AUTOTUNE)

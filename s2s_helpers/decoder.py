@@ -1,0 +1,178 @@
+"""The decoder: one step at a time, attending to the source, carrying its state.
+
+One step (Bahdanau et al. 2015, as in the classic tutorial, with its bug fixed):
+
+    1. context, weights = attention(query=previous state, values=encoder outputs)
+    2. x = concat([context, embedding(previous token)])
+    3. output, state = GRUCell(x, previous state)   # the state is *carried*
+    4. logits = Dense(vocab)(output)
+
+Seed bug 1: the classic decoder called its GRU without ``initial_state``, so
+the recurrent state restarted from zeros at every step and only the attention
+query saw the previous state. Here the state goes into the cell.
+
+Taught in: lessons/04_decoder.ipynb
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+from s2s_helpers.attention import BahdanauAttention, LuongAttention
+from s2s_helpers.training import mix_tokens
+
+
+@keras.saving.register_keras_serializable(package="s2s_helpers")
+class Decoder(keras.layers.Layer):
+    """Attention decoder built around a ``GRUCell`` (one step = one cell call).
+
+    Args:
+        vocab_size: number of target ids (padding and specials included).
+        embedding_dim: size of each target token embedding.
+        units: size of the recurrent state (the encoder's ``units``).
+        attention_units: hidden size of the additive attention.
+        attention: "bahdanau" (additive), "luong" ("general") or "luong_dot".
+
+    Call arguments (teacher-forced unroll):
+        tgt_in_ids: int `(batch, tgt_len)`, starting with ``[START]``.
+        values: encoder outputs `(batch, src_len, units)`.
+        state: initial state `(batch, units)`, usually the encoder's final state.
+        mask: bool `(batch, src_len)`, True for real source tokens.
+        teacher_forcing_ratio: probability of feeding the true previous token;
+            ``None`` or 1.0 is plain teacher forcing (no sampling at all).
+        seed: int `(2,)` tensor for the scheduled-sampling coin flips.
+        sampling: "argmax" or "sample": how the model's own token is chosen.
+
+    Returns:
+        logits `(batch, tgt_len, vocab)` and attention weights `(batch, tgt_len, src_len)`.
+    """
+
+    def __init__(
+        self,
+        vocab_size: int,
+        embedding_dim: int = 64,
+        units: int = 128,
+        attention_units: int = 128,
+        attention: str = "bahdanau",
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.vocab_size = vocab_size
+        self.embedding_dim = embedding_dim
+        self.units = units
+        self.attention_units = attention_units
+        self.attention_type = attention
+        self.embedding = keras.layers.Embedding(vocab_size, embedding_dim)
+        if attention == "bahdanau":
+            self.attention = BahdanauAttention(attention_units)
+        elif attention in {"luong", "luong_dot"}:
+            score = "dot" if attention == "luong_dot" else "general"
+            self.attention = LuongAttention(units, score=score)
+        else:
+            raise ValueError(
+                "attention must be 'bahdanau', 'luong' or 'luong_dot'; "
+                f"received {attention!r}."
+            )
+        self.cell = keras.layers.GRUCell(units, recurrent_initializer="glorot_uniform")
+        self.output_layer = keras.layers.Dense(vocab_size, name="output_layer")
+
+    def precompute_keys(self, values):
+        """The attention keys, once per source batch: see ``BahdanauAttention``."""
+        return self.attention.precompute_keys(values)
+
+    def step(self, token_ids, state, values, keys, mask=None, training=None):
+        """One decoder step.
+
+        Args:
+            token_ids: previous tokens, int `(batch,)`.
+            state: previous decoder state `(batch, units)`.
+            values: encoder outputs `(batch, src_len, units)`.
+            keys: ``precompute_keys(values)``.
+            mask: bool `(batch, src_len)`.
+
+        Returns:
+            logits `(batch, vocab)`, new state `(batch, units)`, weights `(batch, src_len)`.
+        """
+        # 1. attend with the previous state as the query
+        context, weights = self.attention(state, values, keys=keys, mask=mask)
+        # 2. the context joins the embedded previous token
+        embedded = self.embedding(token_ids)  # (batch, embedding_dim)
+        inputs = ops.concatenate([context, embedded], axis=-1)  # (batch, units + embedding_dim)
+        # 3. one GRU step that *carries* the state (seed bug 1)
+        output, new_state = self.cell(inputs, state, training=training)
+        if isinstance(new_state, (list, tuple)):
+            new_state = new_state[0]
+        # 4. scores over the target vocabulary
+        logits = self.output_layer(output)  # (batch, vocab)
+        return logits, new_state, weights
+
+    def call(
+        self,
+        tgt_in_ids,
+        values,
+        state,
+        mask=None,
+        teacher_forcing_ratio=None,
+        seed=None,
+        sampling: str = "argmax",
+        training=None,
+    ):
+        if len(tgt_in_ids.shape) != 2 or tgt_in_ids.shape[1] is None:
+            raise ValueError(
+                "Decoder expects tgt_in_ids of shape (batch, tgt_len) with a known "
+                f"tgt_len (pad to a fixed length); received {tuple(tgt_in_ids.shape)}."
+            )
+        keys = self.precompute_keys(values)  # once per source batch (seed bug 6)
+        mixing = teacher_forcing_ratio is not None and not (
+            isinstance(teacher_forcing_ratio, (int, float)) and teacher_forcing_ratio >= 1.0
+        )
+        all_logits, all_weights = [], []
+        token_ids = tgt_in_ids[:, 0]
+        for t in range(tgt_in_ids.shape[1]):
+            if t > 0:
+                token_ids = tgt_in_ids[:, t]
+                if mixing:
+                    predicted = _choose(all_logits[-1], sampling, seed, t)
+                    token_ids = mix_tokens(
+                        token_ids, predicted, teacher_forcing_ratio, _step_seed(seed, t)
+                    )
+            logits, state, weights = self.step(
+                token_ids, state, values, keys, mask, training=training
+            )
+            all_logits.append(logits)
+            all_weights.append(weights)
+        return ops.stack(all_logits, axis=1), ops.stack(all_weights, axis=1)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "vocab_size": self.vocab_size,
+            "embedding_dim": self.embedding_dim,
+            "units": self.units,
+            "attention_units": self.attention_units,
+            "attention": self.attention_type,
+        }
+
+
+def _step_seed(seed, t):
+    """A distinct stateless seed per step: ``seed + (0, t)``."""
+    import tensorflow as tf
+
+    if seed is None:
+        seed = tf.constant([0, 0], tf.int32)
+    return tf.cast(seed, tf.int32) + tf.constant([0, 1], tf.int32) * t
+
+
+def _choose(logits, sampling, seed, t):
+    """The model's own token from the previous step's logits (no gradient)."""
+    import tensorflow as tf
+
+    logits = tf.stop_gradient(logits)
+    if sampling == "argmax":
+        return tf.argmax(logits, axis=-1, output_type=tf.int32)
+    if sampling == "sample":
+        sample_seed = _step_seed(seed, t) + tf.constant([1, 0], tf.int32)
+        drawn = tf.random.stateless_categorical(logits, 1, sample_seed, dtype=tf.int32)
+        return drawn[:, 0]
+    raise ValueError(f"sampling must be 'argmax' or 'sample', received {sampling!r}")

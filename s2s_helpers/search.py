@@ -1,0 +1,234 @@
+"""Decoding: batched greedy, temperature sampling and beam search, compiled.
+
+Seed bug 5: the classic ``evaluate()`` decoded one sentence at a time, eagerly,
+in a Python loop. Here every search takes a whole batch, runs inside one
+``tf.function`` (traced once per model and length) and stops as soon as every
+sequence has produced ``[END]``.
+
+Every search never emits padding, ``[START]`` or ``[UNK]``, writes ``[END]``
+and then padding (id 0), and returns the attention weights of what it chose.
+
+Taught in: lessons/07_inference.ipynb
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import tensorflow as tf
+
+from s2s_helpers.data import END_ID, PAD_ID, START_ID, UNK_ID
+
+FORBIDDEN_IDS = (PAD_ID, START_ID, UNK_ID)
+NEG_INF = -1e9
+
+
+@dataclass
+class SearchResult:
+    """What a search found, for a batch.
+
+    Attributes:
+        tokens: int `(batch, tgt_len)`: ids up to and including ``[END]``, then 0.
+        weights: `(batch, tgt_len, src_len)` attention of each emitted token.
+        scores: `(batch,)` log-probability of each sequence (length-normalised for beam).
+    """
+
+    tokens: np.ndarray
+    weights: np.ndarray
+    scores: np.ndarray
+
+
+def _forbid(logits):
+    """Set the logits of padding, [START] and [UNK] to -1e9."""
+    vocab = tf.shape(logits)[-1]
+    banned = tf.reduce_sum(tf.one_hot(list(FORBIDDEN_IDS), vocab, dtype=logits.dtype), 0)
+    return logits + banned * NEG_INF
+
+
+def _pad_to(tensor, length, axis=1):
+    missing = length - tf.shape(tensor)[axis]
+    paddings = [[0, 0]] * len(tensor.shape)
+    paddings[axis] = [0, missing]
+    return tf.pad(tensor, paddings)
+
+
+def _sample_loop(model, src_ids, max_length: int, temperature: float, seed):
+    """Greedy (temperature 0) or sampled decoding of a batch; see ``greedy_decode``."""
+    values, state, keys, mask = model.encode(src_ids)
+    batch = tf.shape(src_ids)[0]
+    token = tf.fill([batch], tf.constant(START_ID, tf.int32))
+    done = tf.zeros([batch], tf.bool)
+    score = tf.zeros([batch], tf.float32)
+    tokens = tf.TensorArray(tf.int32, size=0, dynamic_size=True)
+    weights = tf.TensorArray(tf.float32, size=0, dynamic_size=True)
+    for t in tf.range(max_length):
+        logits, state, step_weights = model.decoder.step(token, state, values, keys, mask)
+        logits = _forbid(logits)  # (batch, vocab)
+        if temperature == 0:
+            chosen = tf.argmax(logits, axis=-1, output_type=tf.int32)
+        else:
+            step_seed = tf.cast(seed, tf.int32) + tf.stack([0, t])
+            chosen = tf.random.stateless_categorical(
+                logits / temperature, 1, step_seed, dtype=tf.int32
+            )[:, 0]
+        log_probs = tf.nn.log_softmax(logits)
+        chosen_log_prob = tf.gather(log_probs, chosen, batch_dims=1)  # (batch,)
+        chosen = tf.where(done, PAD_ID, chosen)
+        score += tf.where(done, 0.0, chosen_log_prob)
+        live = tf.cast(tf.logical_not(done), tf.float32)[:, None]
+        tokens = tokens.write(t, chosen)
+        weights = weights.write(t, step_weights * live)
+        done = tf.logical_or(done, tf.equal(chosen, END_ID))
+        token = chosen
+        if tf.reduce_all(done):
+            break
+    tokens = _pad_to(tf.transpose(tokens.stack()), max_length)
+    weights = _pad_to(tf.transpose(weights.stack(), [1, 0, 2]), max_length)
+    return tokens, weights, score
+
+
+def _beam_loop(model, src_ids, max_length: int, beam_width: int, length_penalty: float):
+    """Batched beam search; see ``beam_search``."""
+    values, state, keys, mask = model.encode(src_ids)
+    batch, src_len = tf.shape(src_ids)[0], tf.shape(src_ids)[1]
+    beam = beam_width
+    values, state, keys, mask = (tf.repeat(x, beam, axis=0) for x in (values, state, keys, mask))
+    scores = tf.tile(tf.constant([[0.0] + [NEG_INF] * (beam - 1)]), [batch, 1])  # (batch, beam)
+    finished = tf.zeros([batch, beam], tf.bool)
+    lengths = tf.zeros([batch, beam], tf.float32)
+    sequences = tf.zeros([batch, beam, max_length], tf.int32)
+    history = tf.zeros([batch, beam, max_length, src_len], tf.float32)
+    token = tf.fill([batch * beam], tf.constant(START_ID, tf.int32))
+    for t in tf.range(max_length):
+        logits, new_state, step_weights = model.decoder.step(token, state, values, keys, mask)
+        vocab = tf.shape(logits)[-1]
+        log_probs = tf.reshape(tf.nn.log_softmax(_forbid(logits)), [batch, beam, vocab])
+        # a finished hypothesis may only continue with padding, at no cost
+        pad_only = tf.one_hot(PAD_ID, vocab, on_value=0.0, off_value=NEG_INF)
+        log_probs = tf.where(finished[:, :, None], pad_only[None, None, :], log_probs)
+        candidates = tf.reshape(scores[:, :, None] + log_probs, [batch, beam * vocab])
+        scores, flat_index = tf.math.top_k(candidates, k=beam)  # (batch, beam)
+        parent = flat_index // vocab
+        chosen = flat_index % vocab
+        finished_parent = tf.gather(finished, parent, batch_dims=1)
+        lengths = tf.gather(lengths, parent, batch_dims=1) + tf.cast(
+            tf.logical_not(finished_parent), tf.float32
+        )
+        step_weights = tf.gather(tf.reshape(step_weights, [batch, beam, -1]), parent, batch_dims=1)
+        column = tf.one_hot(t, max_length, dtype=tf.int32)  # (max_length,)
+        sequences = tf.gather(sequences, parent, batch_dims=1) + chosen[:, :, None] * column
+        live = tf.cast(tf.logical_not(finished_parent), tf.float32)[:, :, None, None]
+        history = tf.gather(history, parent, batch_dims=1) + (
+            live * step_weights[:, :, None, :] * tf.cast(column, tf.float32)[:, None]
+        )
+        finished = tf.logical_or(finished_parent, tf.equal(chosen, END_ID))
+        new_state = tf.gather(tf.reshape(new_state, [batch, beam, -1]), parent, batch_dims=1)
+        state = tf.reshape(new_state, tf.shape(state))  # (batch * beam, units)
+        token = tf.reshape(chosen, tf.shape(token))  # (batch * beam,)
+        if tf.reduce_all(finished):
+            break
+    penalty = tf.pow((5.0 + lengths) / 6.0, length_penalty)  # GNMT (Wu et al. 2016)
+    normalised = scores / penalty
+    best = tf.argmax(normalised, axis=-1, output_type=tf.int32)  # (batch,)
+    return (
+        tf.gather(sequences, best, batch_dims=1),
+        tf.gather(history, best, batch_dims=1),
+        tf.gather(normalised, best, batch_dims=1),
+    )
+
+
+def _compiled(model, key, builder):
+    """One ``tf.function`` per (model, search settings): traced once, reused."""
+    cache = model.__dict__.setdefault("_s2s_search_cache", {})
+    if key not in cache:
+        cache[key] = tf.function(builder, reduce_retracing=True)
+    return cache[key]
+
+
+def _validate(src_ids, max_length):
+    src_ids = tf.convert_to_tensor(src_ids)
+    if src_ids.shape.rank != 2:
+        raise ValueError(
+            f"src_ids must have shape (batch, src_len); received {tuple(src_ids.shape)}. "
+            "For one sentence use ids[None, :]."
+        )
+    if not src_ids.dtype.is_integer:
+        raise ValueError(f"src_ids must be integer ids; received dtype {src_ids.dtype.name}.")
+    if int(max_length) < 1:
+        raise ValueError(f"max_length must be >= 1, received {max_length}.")
+    return tf.cast(src_ids, tf.int32)
+
+
+def _result(tokens, weights, scores) -> SearchResult:
+    return SearchResult(tokens.numpy(), weights.numpy(), scores.numpy())
+
+
+def greedy_decode(model, src_ids, max_length: int, compiled: bool = True) -> SearchResult:
+    """Pick the most likely token at every step, for a whole batch at once.
+
+    Args:
+        model: a trained ``Seq2Seq``.
+        src_ids: int `(batch, src_len)`.
+        max_length: most tokens to emit (``[END]`` included).
+        compiled: run in a ``tf.function`` (``False``: the same code, eagerly).
+    """
+    src_ids = _validate(src_ids, max_length)
+    seed = tf.zeros([2], tf.int32)
+    if not compiled:
+        return _result(*_sample_loop(model, src_ids, max_length, 0.0, seed))
+    run = _compiled(
+        model, ("greedy", max_length),
+        lambda ids, s: _sample_loop(model, ids, max_length, 0.0, s),
+    )
+    return _result(*run(src_ids, seed))
+
+
+def sample_decode(
+    model, src_ids, max_length: int, temperature: float = 1.0, seed: int = 0
+) -> SearchResult:
+    """Sample each token from softmax(logits / temperature); same seed, same output.
+
+    Low temperatures approach greedy decoding; high ones give more variety.
+    """
+    src_ids = _validate(src_ids, max_length)
+    if temperature <= 0:
+        raise ValueError(f"temperature must be > 0 (use greedy_decode for 0); received {temperature}.")
+    run = _compiled(
+        model, ("sample", max_length, float(temperature)),
+        lambda ids, s: _sample_loop(model, ids, max_length, float(temperature), s),
+    )
+    return _result(*run(src_ids, tf.constant([seed, 0], tf.int32)))
+
+
+def beam_search(
+    model, src_ids, max_length: int, beam_width: int = 4, length_penalty: float = 0.6
+) -> SearchResult:
+    """Keep the ``beam_width`` best partial outputs per example; batched.
+
+    Scores are summed log-probabilities; the final choice divides them by the
+    GNMT length penalty ``((5 + length) / 6) ** length_penalty`` so longer
+    outputs are not unfairly punished. ``beam_width=1`` is greedy decoding.
+    """
+    src_ids = _validate(src_ids, max_length)
+    if int(beam_width) < 1:
+        raise ValueError(f"beam_width must be >= 1, received {beam_width}.")
+    run = _compiled(
+        model, ("beam", max_length, int(beam_width), float(length_penalty)),
+        lambda ids: _beam_loop(model, ids, max_length, int(beam_width), float(length_penalty)),
+    )
+    return _result(*run(src_ids))
+
+
+def trim(tokens: np.ndarray) -> list[list[int]]:
+    """Token ids per example up to, not including, ``[END]`` (padding dropped)."""
+    rows = []
+    for row in np.asarray(tokens):
+        out = []
+        for token in row:
+            if token == END_ID:
+                break
+            if token != PAD_ID:
+                out.append(int(token))
+        rows.append(out)
+    return rows

@@ -1,0 +1,284 @@
+"""Training: the teacher-forcing step, scheduled sampling, and a resumable fit loop.
+
+Teacher forcing feeds the decoder the *true* previous token. At inference it
+only ever sees its own predictions (exposure bias). Scheduled sampling
+(Bengio et al. 2015) feeds, position by position, the true token with
+probability ``teacher_forcing_ratio`` and the model's own token otherwise, and
+lowers that ratio during training by a schedule:
+
+    linear:           start + (end - start) * step / total_steps
+    exponential:      start * (end / start) ** (step / total_steps)
+    inverse sigmoid:  k / (k + exp(i / k)), rescaled to run from start to end
+
+Seed bugs 9 and 10: the classic tutorial had no validation, metric or
+checkpoint, and only named scheduled sampling.
+
+Taught in: lessons/06_teacher_forcing.ipynb
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Callable
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from s2s_helpers import losses
+
+SCHEDULES = ("constant", "linear", "exponential", "inverse_sigmoid")
+
+
+def teacher_forcing_ratio(
+    schedule: str, step: int, total_steps: int, start: float = 1.0, end: float = 0.0
+) -> float:
+    """The probability of feeding the true token at training ``step``.
+
+    Every schedule equals ``start`` at step 0 and ``end`` at ``total_steps``
+    (and stays there after). "exponential" needs ``end > 0``.
+    """
+    if schedule not in SCHEDULES:
+        raise ValueError(f"schedule must be one of {SCHEDULES}, received {schedule!r}")
+    if total_steps <= 0:
+        raise ValueError(f"total_steps must be positive, received {total_steps}")
+    progress = min(max(step / total_steps, 0.0), 1.0)
+    if schedule == "constant":
+        return float(start)
+    if schedule == "linear":
+        return float(start + (end - start) * progress)
+    if schedule == "exponential":
+        if end <= 0 or start <= 0:
+            raise ValueError("the exponential schedule needs start > 0 and end > 0")
+        return float(start * (end / start) ** progress)
+    k = _inverse_sigmoid_k(total_steps)
+    first, last = k / (k + 1.0), k / (k + math.exp(total_steps / k))
+    value = k / (k + math.exp(progress * total_steps / k))
+    return float(end + (start - end) * (value - last) / (first - last))
+
+
+def _inverse_sigmoid_k(total_steps: int) -> float:
+    """k with its midpoint (i = k ln k) at total_steps / 2 (Newton's method)."""
+    k = max(2.0, total_steps / 4)
+    for _ in range(50):
+        k -= (k * math.log(k) - total_steps / 2) / (math.log(k) + 1)
+        k = max(k, 1.0 + 1e-6)
+    return k
+
+
+def mix_tokens(true_ids, predicted_ids, ratio, seed):
+    """Per position, keep the true token with probability ``ratio``, else the prediction.
+
+    Args:
+        true_ids: int `(batch,)` the true previous tokens.
+        predicted_ids: int `(batch,)` the model's previous tokens.
+        ratio: scalar in [0, 1] (1.0 is teacher forcing, 0.0 always sampled).
+        seed: int `(2,)` stateless seed: the same seed gives the same coins.
+
+    Returns:
+        int `(batch,)` the tokens to feed.
+    """
+    coins = tf.random.stateless_uniform(tf.shape(true_ids), seed=seed)  # (batch,)
+    use_true = coins < tf.cast(ratio, coins.dtype)
+    return tf.where(use_true, true_ids, tf.cast(predicted_ids, true_ids.dtype))
+
+
+def make_optimizer(name: str = "adam", learning_rate: float | None = None):
+    """Adam, RMSprop or SGD (with momentum) by name, with sensible learning rates."""
+    defaults = {"adam": 1e-3 * 5, "rmsprop": 1e-3 * 2, "sgd": 0.5}
+    name = name.lower()
+    if name not in defaults:
+        raise ValueError(f"optimizer must be one of {sorted(defaults)}, received {name!r}")
+    rate = learning_rate or defaults[name]
+    if name == "adam":
+        return keras.optimizers.Adam(rate, clipnorm=5.0)
+    if name == "rmsprop":
+        return keras.optimizers.RMSprop(rate, clipnorm=5.0)
+    return keras.optimizers.SGD(rate, momentum=0.9, clipnorm=5.0)
+
+
+class Trainer:
+    """Train a ``Seq2Seq`` model: compiled step, schedules, history, checkpoints.
+
+    Args:
+        model: a ``Seq2Seq`` (or any model with ``call(inputs, training,
+            teacher_forcing_ratio, seed, sampling)``).
+        optimizer: a Keras optimizer or its name ("adam", "rmsprop", "sgd").
+        schedule: scheduled-sampling schedule name (``SCHEDULES``).
+        start_ratio, end_ratio: the schedule's end points.
+        sampling: "argmax" or "sample" for the model's own tokens.
+        jit_compile: compile the step with XLA (falls back if XLA fails).
+        checkpoint_dir: save after each epoch; an existing one is resumed.
+        seed: seed of the scheduled-sampling coins.
+    """
+
+    def __init__(
+        self,
+        model,
+        optimizer="adam",
+        schedule: str = "constant",
+        start_ratio: float = 1.0,
+        end_ratio: float = 0.0,
+        sampling: str = "argmax",
+        jit_compile: bool = True,
+        checkpoint_dir: str | Path | None = None,
+        seed: int = 0,
+    ):
+        self.model = model
+        self.optimizer = make_optimizer(optimizer) if isinstance(optimizer, str) else optimizer
+        teacher_forcing_ratio(schedule, 0, 1, start_ratio, max(end_ratio, 1e-6))
+        self.schedule, self.start_ratio, self.end_ratio = schedule, start_ratio, end_ratio
+        self.sampling = sampling
+        self.jit_compile = jit_compile
+        self.seed = seed
+        self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False)
+        self.step = tf.Variable(0, dtype=tf.int64, trainable=False)
+        self.history: dict[str, list[float]] = {}
+        self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir else None
+        self._train_step = None
+        self._eval_step = None
+        self._manager = None
+        self.trace_count = 0
+
+    # --- the compiled steps -----------------------------------------------------
+
+    def _train_step_fn(self, inputs, tgt_out_ids, ratio, seed):
+        self.trace_count += 1  # Python side effect: runs once per trace only
+        with tf.GradientTape() as tape:
+            logits = self.model(
+                inputs, training=True, teacher_forcing_ratio=ratio, seed=seed,
+                sampling=self.sampling,
+            )
+            loss = losses.masked_loss(tgt_out_ids, logits)
+        variables = self.model.trainable_variables
+        gradients = tape.gradient(loss, variables)
+        self.optimizer.apply_gradients(zip(gradients, variables))
+        return loss, losses.masked_accuracy(tgt_out_ids, logits)
+
+    def _eval_step_fn(self, inputs, tgt_out_ids):
+        logits = self.model(inputs, training=False)
+        return losses.masked_loss(tgt_out_ids, logits), losses.masked_accuracy(tgt_out_ids, logits)
+
+    def _compile(self, dataset) -> None:
+        """Trace once with the dataset's signature (batch axis None: no retracing)."""
+        if self._train_step is not None:
+            return
+        inputs_spec, target_spec = tf.nest.map_structure(
+            lambda spec: tf.TensorSpec([None, *spec.shape[1:]], spec.dtype),
+            dataset.element_spec,
+        )
+        scalar = tf.TensorSpec([], tf.float32)
+        seed_spec = tf.TensorSpec([2], tf.int32)
+        self._build(dataset)
+        for jit in ([True, False] if self.jit_compile else [False]):
+            train = tf.function(
+                self._train_step_fn,
+                input_signature=[inputs_spec, target_spec, scalar, seed_spec],
+                jit_compile=jit,
+            )
+            try:
+                first = next(iter(dataset))
+                train.get_concrete_function(*first, tf.constant(1.0), tf.constant([0, 0]))
+                self._train_step = train
+                break
+            except Exception:  # XLA can reject some ops; fall back to a plain graph
+                if not jit:
+                    raise
+        self._eval_step = tf.function(
+            self._eval_step_fn, input_signature=[inputs_spec, target_spec]
+        )
+
+    def _build(self, dataset) -> None:
+        (src_ids, tgt_in_ids), _ = next(iter(dataset))
+        self.model((src_ids[:1], tgt_in_ids[:1]))
+        self.optimizer.build(self.model.trainable_variables)
+        if self.checkpoint_dir is not None:
+            checkpoint = tf.train.Checkpoint(
+                model=self.model, optimizer=self.optimizer, epoch=self.epoch, step=self.step
+            )
+            self._manager = tf.train.CheckpointManager(checkpoint, self.checkpoint_dir, 3)
+            if self._manager.latest_checkpoint:
+                checkpoint.restore(self._manager.latest_checkpoint).assert_existing_objects_matched()
+                history = self.checkpoint_dir / "history.json"
+                if history.exists():
+                    self.history = json.loads(history.read_text())
+
+    # --- the loop ------------------------------------------------------------------
+
+    def current_ratio(self, total_steps: int) -> float:
+        """The teacher-forcing ratio for the current global step."""
+        return teacher_forcing_ratio(
+            self.schedule, int(self.step.numpy()), total_steps, self.start_ratio, self.end_ratio
+        )
+
+    def evaluate(self, dataset) -> dict[str, float]:
+        """Teacher-forced loss and accuracy over a dataset (weighted by batches)."""
+        self._compile(dataset)
+        results = [self._eval_step(*batch) for batch in dataset]
+        loss, accuracy = np.mean(np.array(results, dtype=np.float64), axis=0)
+        return {"loss": float(loss), "accuracy": float(accuracy)}
+
+    def fit(
+        self,
+        train_data,
+        epochs: int,
+        val_data=None,
+        val_fn: Callable[[object], dict[str, float]] | None = None,
+        verbose: int = 1,
+    ) -> dict[str, list[float]]:
+        """Train up to ``epochs`` in total (a resumed run continues its count).
+
+        Args:
+            train_data: ``((src_ids, tgt_in_ids), tgt_out_ids)`` batches.
+            val_data: optional held-out batches (teacher-forced loss/accuracy).
+            val_fn: optional ``fn(model) -> dict`` of extra held-out metrics,
+                e.g. free-running exact match, recorded with a ``val_`` prefix.
+            verbose: 1 for a progress bar per epoch, 0 for silence.
+
+        Returns:
+            the history: a list per metric, one value per epoch.
+        """
+        self._compile(train_data)
+        steps_per_epoch = int(train_data.cardinality().numpy())
+        total_steps = max(1, steps_per_epoch * epochs)
+        while int(self.epoch.numpy()) < epochs:
+            epoch = int(self.epoch.numpy())
+            if verbose:
+                print(f"Epoch {epoch + 1}/{epochs}")
+            bar = keras.utils.Progbar(steps_per_epoch if steps_per_epoch > 0 else None,
+                                      verbose=verbose, stateful_metrics=["ratio"])
+            totals = np.zeros(2)
+            count = 0
+            ratio = self.current_ratio(total_steps)
+            for inputs, tgt_out_ids in train_data:
+                ratio = self.current_ratio(total_steps)
+                seed = tf.constant([self.seed, int(self.step.numpy()) % (2**31 - 1)], tf.int32)
+                loss, accuracy = self._train_step(inputs, tgt_out_ids, tf.constant(ratio, tf.float32), seed)
+                self.step.assign_add(1)
+                totals += (float(loss), float(accuracy))
+                count += 1
+                bar.update(count, [("loss", float(loss)), ("accuracy", float(accuracy)), ("ratio", ratio)])
+            record = {"loss": totals[0] / max(count, 1), "accuracy": totals[1] / max(count, 1),
+                      "teacher_forcing_ratio": ratio}
+            if val_data is not None:
+                record.update({f"val_{k}": v for k, v in self.evaluate(val_data).items()})
+            if val_fn is not None:
+                record.update({f"val_{k}": float(v) for k, v in val_fn(self.model).items()})
+            for key, value in record.items():
+                self.history.setdefault(key, []).append(float(value))
+            self.epoch.assign_add(1)
+            if verbose and len(record) > 3:
+                print("  " + "  ".join(f"{k}={v:.4f}" for k, v in record.items() if k.startswith("val_")))
+            self._save()
+        return self.history
+
+    def _save(self) -> None:
+        if self._manager is None:
+            return
+        self._manager.save(checkpoint_number=int(self.epoch.numpy()))
+        target = self.checkpoint_dir / "history.json"
+        partial = target.with_suffix(".json.tmp")
+        partial.write_text(json.dumps(self.history))
+        partial.replace(target)
