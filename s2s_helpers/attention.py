@@ -72,6 +72,7 @@ class BahdanauAttention(keras.layers.Layer):
 
     def __init__(self, attention_units: int = 128, **kwargs):
         super().__init__(**kwargs)
+        self.supports_masking = True  # the mask is consumed here, not passed on
         self.attention_units = attention_units
         self.query_layer = keras.layers.Dense(attention_units, use_bias=False, name="query_layer")
         self.key_layer = keras.layers.Dense(attention_units, use_bias=False, name="key_layer")
@@ -95,6 +96,9 @@ class BahdanauAttention(keras.layers.Layer):
         context = ops.einsum("bs,bsu->bu", weights, values)  # (batch, units)
         return context, weights
 
+    def compute_mask(self, *args, **kwargs):
+        return None
+
     def get_config(self):
         return {**super().get_config(), "attention_units": self.attention_units}
 
@@ -113,6 +117,7 @@ class LuongAttention(keras.layers.Layer):
 
     def __init__(self, units: int = 128, score: str = "general", **kwargs):
         super().__init__(**kwargs)
+        self.supports_masking = True  # the mask is consumed here, not passed on
         if score not in {"dot", "general"}:
             raise ValueError(f"score must be 'dot' or 'general', received {score!r}")
         self.units = units
@@ -135,6 +140,9 @@ class LuongAttention(keras.layers.Layer):
         weights = masked_softmax(scores, mask)
         context = ops.einsum("bs,bsu->bu", weights, values)  # (batch, units)
         return context, weights
+
+    def compute_mask(self, *args, **kwargs):
+        return None
 
     def get_config(self):
         return {**super().get_config(), "units": self.units, "score": self.score}

@@ -277,7 +277,7 @@ _ONES = (
 _TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
 _IRREGULAR_ORDINALS = dict(
     zip("one two three five eight nine twelve".split(),
-        "first second third fifth eighth ninth twelfth".split())
+        "first second third fifth eighth ninth twelfth".split(), strict=True)
 )  # fmt: skip
 
 

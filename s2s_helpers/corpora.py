@@ -20,6 +20,7 @@ Taught in: lessons/08_translation.ipynb, lessons/09_dialogue.ipynb
 
 import dataclasses
 import importlib
+import itertools
 import random
 import re
 import sqlite3
@@ -300,7 +301,7 @@ def load_dialogue_pairs(categories: list[str] | None = None) -> list[tuple[str, 
             lines = [" ".join(str(line).split()) for line in conversation]
             pairs.extend(
                 (prompt, response)
-                for prompt, response in zip(lines, lines[1:])
+                for prompt, response in itertools.pairwise(lines)
                 if prompt and response
             )
     return pairs

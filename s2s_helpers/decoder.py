@@ -58,6 +58,7 @@ class Decoder(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
+        self.supports_masking = True  # the mask is consumed here, not passed on
         self.vocab_size = vocab_size
         self.embedding_dim = embedding_dim
         self.units = units
@@ -143,6 +144,9 @@ class Decoder(keras.layers.Layer):
             all_logits.append(logits)
             all_weights.append(weights)
         return ops.stack(all_logits, axis=1), ops.stack(all_weights, axis=1)
+
+    def compute_mask(self, *args, **kwargs):
+        return None
 
     def get_config(self):
         return {

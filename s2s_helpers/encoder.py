@@ -1,6 +1,6 @@
 """The encoder: token ids to one vector per source position plus a summary state.
 
-Embedding (``mask_zero=True``, so padding id 0 is masked) then a GRU that
+Embedding, then a GRU given the padding mask (id 0 is padding) that
 returns every position's output and its final state; optionally bidirectional,
 each direction with ``units // 2`` so the decoder always sees ``units``.
 
@@ -54,7 +54,7 @@ class Encoder(keras.layers.Layer):
         self.units = units
         self.bidirectional = bidirectional
         self.dropout_rate = dropout_rate
-        self.embedding = keras.layers.Embedding(vocab_size, embedding_dim, mask_zero=True)
+        self.embedding = keras.layers.Embedding(vocab_size, embedding_dim)
         self.dropout = keras.layers.Dropout(dropout_rate)
         gru_units = units // 2 if bidirectional else units
         self.gru = keras.layers.GRU(

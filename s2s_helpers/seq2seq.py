@@ -63,6 +63,14 @@ class Seq2Seq(keras.Model):
             tgt_vocab_size, embedding_dim, units, self.attention_units, attention
         )
 
+    def build(self, input_shape):
+        """Create every variable by running a one-example batch of the given lengths."""
+        src_shape, tgt_shape = input_shape
+        src_ids = ops.ones((1, src_shape[1] or 1), dtype="int32")
+        tgt_in_ids = ops.ones((1, tgt_shape[1] or 1), dtype="int32")
+        self.call_with_attention((src_ids, tgt_in_ids))
+        self.built = True
+
     def encode(self, src_ids, training=None):
         """Run the encoder once: values, initial state, attention keys and mask."""
         values, state = self.encoder(src_ids, training=training)  # (batch, src_len, units)
