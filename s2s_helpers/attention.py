@@ -78,6 +78,16 @@ class BahdanauAttention(keras.layers.Layer):
         self.key_layer = keras.layers.Dense(attention_units, use_bias=False, name="key_layer")
         self.energy_layer = keras.layers.Dense(1, use_bias=False, name="energy_layer")
 
+    def build(self, query_shape, values_shape):
+        for layer, shape in [
+            (self.query_layer, query_shape),
+            (self.key_layer, values_shape),
+            (self.energy_layer, (*values_shape[:-1], self.attention_units)),
+        ]:
+            if not layer.built:  # precompute_keys may have built key_layer already
+                layer.build(shape)
+        self.built = True
+
     def precompute_keys(self, values):
         """``U_a h_j`` for every source position: `(batch, src_len, attention_units)`."""
         return self.key_layer(values)
@@ -127,6 +137,11 @@ class LuongAttention(keras.layers.Layer):
             if score == "general"
             else None
         )
+
+    def build(self, query_shape, values_shape):
+        if self.key_layer is not None and not self.key_layer.built:
+            self.key_layer.build(values_shape)
+        self.built = True
 
     def precompute_keys(self, values):
         """``W h_j`` ("general") or ``h_j`` ("dot"): `(batch, src_len, units)`."""

@@ -78,6 +78,19 @@ class Decoder(keras.layers.Layer):
         self.cell = keras.layers.GRUCell(units, recurrent_initializer="glorot_uniform")
         self.output_layer = keras.layers.Dense(vocab_size, name="output_layer")
 
+    def build(self, tgt_in_ids_shape, values_shape, state_shape=None):
+        batch, units = values_shape[0], values_shape[-1]
+        for layer, shape in [
+            (self.embedding, (batch,)),
+            (self.cell, (batch, units + self.embedding_dim)),
+            (self.output_layer, (batch, self.units)),
+        ]:
+            if not layer.built:
+                layer.build(shape)
+        if not self.attention.built:
+            self.attention.build((batch, units), values_shape)
+        self.built = True
+
     def precompute_keys(self, values):
         """The attention keys, once per source batch: see ``BahdanauAttention``."""
         return self.attention.precompute_keys(values)

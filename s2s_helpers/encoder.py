@@ -66,6 +66,11 @@ class Encoder(keras.layers.Layer):
         if bidirectional:
             self.gru = keras.layers.Bidirectional(self.gru, merge_mode="concat")
 
+    def build(self, src_ids_shape):
+        self.embedding.build(src_ids_shape)
+        self.gru.build((*src_ids_shape, self.embedding_dim))
+        self.built = True
+
     def call(self, src_ids, training=None):
         if len(src_ids.shape) != 2:
             raise ValueError(

@@ -91,7 +91,9 @@ def _sample_loop(model, src_ids, max_length: int, temperature: float, seed):
 def _beam_loop(model, src_ids, max_length: int, beam_width: int, length_penalty: float):
     """Batched beam search; see ``beam_search``."""
     values, state, keys, mask = model.encode(src_ids)
-    batch, src_len = tf.shape(src_ids)[0], tf.shape(src_ids)[1]
+    # static sizes where known keep every loop variable's shape fixed
+    batch = src_ids.shape[0] if src_ids.shape[0] is not None else tf.shape(src_ids)[0]
+    src_len = src_ids.shape[1] if src_ids.shape[1] is not None else tf.shape(src_ids)[1]
     beam = beam_width
     values, state, keys, mask = (tf.repeat(x, beam, axis=0) for x in (values, state, keys, mask))
     scores = tf.tile(tf.constant([[0.0] + [NEG_INF] * (beam - 1)]), [batch, 1])  # (batch, beam)
@@ -147,7 +149,12 @@ def _compiled(model, key, builder):
 
 
 def _validate(src_ids, max_length):
+    """Token ids `(batch, src_len)` as int32, or audio features `(batch, frames, mels)`."""
     src_ids = tf.convert_to_tensor(src_ids)
+    if int(max_length) < 1:
+        raise ValueError(f"max_length must be >= 1, received {max_length}.")
+    if src_ids.shape.rank == 3 and src_ids.dtype.is_floating:
+        return tf.cast(src_ids, tf.float32)  # a speech model's features
     if src_ids.shape.rank != 2:
         raise ValueError(
             f"src_ids must have shape (batch, src_len); received {tuple(src_ids.shape)}. "
@@ -155,8 +162,6 @@ def _validate(src_ids, max_length):
         )
     if not src_ids.dtype.is_integer:
         raise ValueError(f"src_ids must be integer ids; received dtype {src_ids.dtype.name}.")
-    if int(max_length) < 1:
-        raise ValueError(f"max_length must be >= 1, received {max_length}.")
     return tf.cast(src_ids, tf.int32)
 
 

@@ -195,8 +195,13 @@ class Trainer:
         self.model((src_ids[:1], tgt_in_ids[:1]))
         self.optimizer.build(self.model.trainable_variables)
         if self.checkpoint_dir is not None:
+            # Keras 3 variables are listed explicitly: a Keras model is not a
+            # tf.train checkpoint dependency by itself.
             checkpoint = tf.train.Checkpoint(
-                model=self.model, optimizer=self.optimizer, epoch=self.epoch, step=self.step
+                weights=list(self.model.weights),
+                optimizer_variables=list(self.optimizer.variables),
+                epoch=self.epoch,
+                step=self.step,
             )
             self._manager = tf.train.CheckpointManager(checkpoint, self.checkpoint_dir, 3)
             if self._manager.latest_checkpoint:

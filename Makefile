@@ -1,0 +1,52 @@
+# The course's two commands:
+#   make lab    set up (first time) and open the course in JupyterLab
+#   make test   set up (first time) and run every test, notebooks included
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+JOBS ?= 2
+CELL_TIMEOUT ?= 600
+
+.PHONY: lab test setup unit notebooks lessons demo bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test,apps,grading]"
+	$(BIN)/python -m ipykernel install --user --name s2s-course --display-name "Python (s2s-course)" >/dev/null
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+lab: $(STAMP)
+	$(BIN)/s2s-course lab
+
+# Everything: lint, lessons in sync with solutions, unit tests, checks tests,
+# the grader, and every notebook (solutions: all green; lessons: only check
+# cells fail, each with NotImplementedError), in quick mode.
+test: $(STAMP)
+	$(BIN)/ruff check s2s_helpers tests benchmarks
+	$(BIN)/s2s-course make-lessons --check
+	S2S_QUICK=$${S2S_QUICK:-1} $(BIN)/python -m pytest -n $(JOBS) --dist loadfile \
+		--nbval-lax --nbval-current-env --nbval-cell-timeout=$(CELL_TIMEOUT) \
+		tests solutions lessons
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile tests
+
+notebooks: $(STAMP)
+	S2S_QUICK=$${S2S_QUICK:-1} $(BIN)/python -m pytest -n $(JOBS) --dist loadfile \
+		--nbval-lax --nbval-current-env --nbval-cell-timeout=$(CELL_TIMEOUT) solutions lessons
+
+lessons: $(STAMP)
+	$(BIN)/s2s-course make-lessons
+
+demo: $(STAMP)
+	$(BIN)/s2s-course demo --out docs/images
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.run
+
+clean:
+	rm -rf $(VENV) demo_output

@@ -1,0 +1,38 @@
+"""Shared fixtures: small models and data, built fresh and fast."""
+
+import os
+
+os.environ.setdefault("S2S_QUICK", "1")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import s2s_helpers  # noqa: E402,F401  (quiet TensorFlow first)
+from s2s_helpers import data, seq2seq  # noqa: E402
+
+
+@pytest.fixture
+def tiny_model():
+    """An untrained model: 20 source ids, 12 target ids, small layers."""
+    import keras
+
+    keras.utils.set_random_seed(1)
+    model = seq2seq.Seq2Seq(20, 12, embedding_dim=8, units=16, attention_units=10)
+    model((np.ones((1, 5), np.int32), np.ones((1, 4), np.int32)))
+    return model
+
+
+@pytest.fixture
+def src_ids():
+    """Two source rows with padding: `(batch=2, src_len=5)`."""
+    return np.array([[4, 5, 6, 7, 0], [8, 9, 0, 0, 0]], np.int32)
+
+
+@pytest.fixture(scope="session")
+def date_arrays():
+    """Small date-task arrays and vocabularies (2,000 train, 200 held out)."""
+    train, held_out = data.date_splits(2000, 200, seed=3)
+    src_vocab, tgt_vocab = data.date_vocabularies(train)
+    train_arrays = data.encode_pairs(train, src_vocab, tgt_vocab, 40, 11)
+    held_arrays = data.encode_pairs(held_out, src_vocab, tgt_vocab, 40, 11)
+    return src_vocab, tgt_vocab, train_arrays, held_arrays, held_out

@@ -1,0 +1,123 @@
+import datetime
+
+import numpy as np
+import pytest
+
+from s2s_helpers import data
+
+
+def test_normalize_nfkd_accents_case_punctuation():
+    assert data.normalize("¿Todavía está en casa?") == "¿ todavia esta en casa ?"
+    assert data.normalize("  Ｆｕｌｌ-width  ") == "full-width"  # NFKD folds full width
+    assert data.normalize("Élan,vital!") == "elan , vital !"
+    with pytest.raises(TypeError, match="expects a str"):
+        data.normalize(None)
+
+
+def test_special_tokens_defined_once_with_fixed_ids():
+    vocab = data.Vocabulary(["a", "b"])
+    assert vocab.encode([data.UNK, data.START, data.END]) == [1, 2, 3]
+    assert data.PAD_ID == 0 and vocab.size == 6
+    assert vocab.lookup.get_vocabulary()[:4] == ["", data.UNK, data.START, data.END]
+    with pytest.raises(ValueError, match="special tokens"):
+        data.Vocabulary(["[UNK]", "x"])
+
+
+def test_vocabulary_matches_string_lookup_and_maps_unknown_to_unk():
+    vocab = data.Vocabulary.build(["the cat sat", "the dog"], level="word")
+    assert vocab.tokens[0] == "the"  # most frequent first
+    ids = vocab.encode(vocab.tokenize("The zebra sat"))
+    assert ids[1] == data.UNK_ID
+    keras_ids = vocab.lookup(np.array(["the", "zebra", "sat"])).numpy().tolist()
+    assert ids == keras_ids
+    assert vocab.decode(ids + [data.END_ID, 5]) == ["the", data.UNK, "sat"]
+
+
+def test_vocabulary_char_level_and_roundtrip(tmp_path):
+    vocab = data.Vocabulary.build(["abc ab"], level="char", max_tokens=6)
+    assert len(vocab.tokens) == 2  # 6 ids minus the 4 special ones
+    vocab.save(tmp_path / "v.json")
+    again = data.Vocabulary.load(tmp_path / "v.json")
+    assert again.tokens == vocab.tokens and again.level == "char"
+    assert vocab.join(["a", " ", "b"]) == "a b"
+
+
+def test_generate_dates_seeded_valid_and_unambiguous():
+    pairs = data.generate_dates(3000, seed=7)
+    assert pairs == data.generate_dates(3000, seed=7)
+    assert pairs != data.generate_dates(3000, seed=8)
+    readings = {}
+    for written, iso in pairs:
+        datetime.date.fromisoformat(iso)  # a real date
+        readings.setdefault(data.normalize(written), set()).add(iso)
+    assert all(len(isos) == 1 for isos in readings.values()), "a written date has two readings"
+    assert any("avril" in w for w, _ in pairs) and any("April" in w for w, _ in pairs)
+
+
+def test_date_patterns_always_spell_the_month():
+    for locale in data.DATE_LOCALES:
+        patterns = data._date_patterns(locale)
+        assert patterns and all("MMM" in p for p in patterns)
+
+
+def test_date_splits_do_not_overlap():
+    train, held = data.date_splits(500, 200, seed=1)
+    assert len(held) == 200
+    assert not {s for s, _ in train} & {s for s, _ in held}
+
+
+def test_encode_pairs_teacher_forcing_shift(date_arrays):
+    src_vocab, tgt_vocab, (src, tgt_in, tgt_out), _, _ = date_arrays
+    assert src.shape[1] == 40 and tgt_in.shape == tgt_out.shape == (src.shape[0], 11)
+    assert (tgt_in[:, 0] == data.START_ID).all()
+    np.testing.assert_array_equal(tgt_in[:, 1:11], tgt_out[:, 0:10])
+    assert (tgt_out[:, 10] == data.END_ID).all()  # 10 characters then [END]
+    assert data.START_ID not in tgt_out and data.END_ID not in tgt_in
+
+
+def test_encode_pairs_truncates_and_pads():
+    vocab = data.Vocabulary(list("abc"), level="char", standardize=False)
+    src, tgt_in, tgt_out = data.encode_pairs([("abcabc", "ab")], vocab, vocab, 4, 5)
+    assert src.tolist() == [[4, 5, 6, 4]]
+    assert tgt_in.tolist() == [[2, 4, 5, 0, 0]] and tgt_out.tolist() == [[4, 5, 3, 0, 0]]
+
+
+def test_make_dataset_batches(date_arrays):
+    _, _, arrays, _, _ = date_arrays
+    dataset = data.make_dataset(arrays, 64, shuffle=True, drop_remainder=True)
+    (src, tgt_in), tgt_out = next(iter(dataset))
+    assert src.shape == (64, 40) and tgt_in.shape == tgt_out.shape == (64, 11)
+    assert int(dataset.cardinality()) == len(arrays[0]) // 64
+
+
+def test_load_sentence_pairs_tab_format(tmp_path):
+    path = tmp_path / "spa.txt"
+    path.write_text("Go.\tVe.\tCC-BY 2.0 (France)\n\nHi.\tHola.\n", encoding="utf-8")
+    assert data.load_sentence_pairs(path) == [("Go.", "Ve."), ("Hi.", "Hola.")]
+    assert data.load_sentence_pairs(path, max_pairs=1) == [("Go.", "Ve.")]
+    path.write_text("no tab here\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=":1: expected 'source<TAB>target'"):
+        data.load_sentence_pairs(path)
+
+
+def test_download_failure_is_a_clear_message(monkeypatch):
+    import keras
+
+    def offline(*args, **kwargs):
+        raise OSError("network is unreachable")
+
+    monkeypatch.setattr(keras.utils, "get_file", offline)
+    with pytest.raises(ConnectionError, match="Offline, use the date task"):
+        data.download_anki_pairs("spa-eng")
+
+
+def test_download_extracts_pair_file(monkeypatch, tmp_path):
+    import keras
+
+    folder = tmp_path / "spa-eng_extracted"
+    folder.mkdir()
+    (folder / "_about.txt").write_text("about")
+    (folder / "spa.txt").write_text("Go.\tVe.\n")
+    monkeypatch.setattr(keras.utils, "get_file", lambda *a, **k: str(folder))
+    path = data.download_anki_pairs("spa-eng")
+    assert path.name == "spa.txt"

@@ -1,0 +1,119 @@
+import math
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from s2s_helpers import data, seq2seq, training
+
+
+@pytest.mark.parametrize("schedule", ["linear", "exponential", "inverse_sigmoid"])
+def test_schedules_hit_their_end_points_and_decrease(schedule):
+    start, end, total = 1.0, 0.05, 1000
+    values = [training.teacher_forcing_ratio(schedule, s, total, start, end) for s in range(0, 1201, 50)]
+    assert values[0] == pytest.approx(start)
+    assert training.teacher_forcing_ratio(schedule, total, total, start, end) == pytest.approx(end)
+    assert values[-1] == pytest.approx(end)  # stays at the end point after total_steps
+    assert all(a >= b - 1e-12 for a, b in zip(values, values[1:]))
+
+
+def test_schedule_shapes_follow_bengio_et_al():
+    total = 1000
+    linear_mid = training.teacher_forcing_ratio("linear", 500, total, 1.0, 0.0)
+    sigmoid_mid = training.teacher_forcing_ratio("inverse_sigmoid", 500, total, 1.0, 0.0)
+    exp_mid = training.teacher_forcing_ratio("exponential", 500, total, 1.0, 0.01)
+    assert linear_mid == pytest.approx(0.5)
+    assert exp_mid == pytest.approx(0.1)  # geometric mean of the end points
+    assert 0.35 < sigmoid_mid < 0.65  # the midpoint sits at half way
+    assert training.teacher_forcing_ratio("inverse_sigmoid", 100, total, 1.0, 0.0) > 0.9  # slow start
+
+
+def test_schedule_errors():
+    with pytest.raises(ValueError, match="schedule must be one of"):
+        training.teacher_forcing_ratio("cosine", 0, 10)
+    with pytest.raises(ValueError, match="end > 0"):
+        training.teacher_forcing_ratio("exponential", 0, 10, 1.0, 0.0)
+    with pytest.raises(ValueError, match="positive"):
+        training.teacher_forcing_ratio("linear", 0, 0)
+
+
+def test_mix_tokens_ratio_end_points_and_frequency():
+    true = tf.fill([10000], 7)
+    predicted = tf.fill([10000], 9)
+    seed = tf.constant([3, 4])
+    assert (training.mix_tokens(true, predicted, 1.0, seed).numpy() == 7).all()
+    assert (training.mix_tokens(true, predicted, 0.0, seed).numpy() == 9).all()
+    mixed = training.mix_tokens(true, predicted, 0.3, seed).numpy()
+    assert abs((mixed == 7).mean() - 0.3) < 0.02  # per position, not one coin for all
+    np.testing.assert_array_equal(mixed, training.mix_tokens(true, predicted, 0.3, seed).numpy())
+
+
+def _dataset(date_arrays, size=256):
+    _, _, (src, tgt_in, tgt_out), _, _ = date_arrays
+    return data.make_dataset((src[:size], tgt_in[:size], tgt_out[:size]), 64)
+
+
+def _model(date_arrays):
+    src_vocab, tgt_vocab = date_arrays[:2]
+    keras.utils.set_random_seed(5)
+    return seq2seq.Seq2Seq(src_vocab.size, tgt_vocab.size, 8, 16)
+
+
+def test_checkpoint_resume_continues_the_same_run(date_arrays, tmp_path):
+    dataset = _dataset(date_arrays)
+    straight = training.Trainer(_model(date_arrays), "adam", schedule="linear", end_ratio=0.5,
+                                jit_compile=False)
+    straight.fit(dataset, 2, verbose=0)
+
+    calls = []
+
+    def interrupt_in_epoch_two(model):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # the run dies after epoch 1 was saved
+        return {}
+
+    first = training.Trainer(_model(date_arrays), "adam", schedule="linear", end_ratio=0.5,
+                             checkpoint_dir=tmp_path, jit_compile=False)
+    with pytest.raises(KeyboardInterrupt):
+        first.fit(dataset, 2, val_fn=interrupt_in_epoch_two, verbose=0)
+    resumed_model = _model(date_arrays)  # fresh weights, replaced by the checkpoint
+    resumed = training.Trainer(resumed_model, "adam", schedule="linear", end_ratio=0.5,
+                               checkpoint_dir=tmp_path, jit_compile=False)
+    history = resumed.fit(dataset, 2, verbose=0)
+    assert len(history["loss"]) == 2 and int(resumed.step.numpy()) == 8
+    for a, b in zip(straight.model.get_weights(), resumed_model.get_weights()):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+    np.testing.assert_allclose(history["loss"], straight.history["loss"], rtol=1e-4)
+
+
+def test_history_validation_and_ratio(date_arrays):
+    dataset = _dataset(date_arrays)
+    trainer = training.Trainer(_model(date_arrays), "rmsprop", schedule="linear", end_ratio=0.0,
+                               jit_compile=False)
+    history = trainer.fit(dataset, 2, val_data=dataset, val_fn=lambda m: {"custom": 0.5}, verbose=0)
+    assert set(history) >= {"loss", "accuracy", "val_loss", "val_accuracy", "val_custom",
+                            "teacher_forcing_ratio"}
+    assert history["teacher_forcing_ratio"][1] < history["teacher_forcing_ratio"][0]
+    assert all(math.isfinite(v) for v in history["val_loss"])
+
+
+def test_train_step_agrees_with_an_eager_step(date_arrays):
+    """The compiled (XLA) step and a plain eager step give the same update."""
+    dataset = _dataset(date_arrays, 64)
+    batch = next(iter(dataset))
+    models = [_model(date_arrays), _model(date_arrays)]
+    compiled = training.Trainer(models[0], keras.optimizers.SGD(0.1))
+    compiled.fit(dataset, 1, verbose=0)
+    eager = training.Trainer(models[1], keras.optimizers.SGD(0.1))
+    eager._build(dataset)
+    eager._train_step_fn(*batch, tf.constant(1.0), tf.constant([0, 0]))
+    for a, b in zip(models[0].get_weights(), models[1].get_weights()):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+def test_optimizer_names():
+    assert isinstance(training.make_optimizer("sgd"), keras.optimizers.SGD)
+    with pytest.raises(ValueError, match="optimizer must be one of"):
+        training.make_optimizer("adagrad")
