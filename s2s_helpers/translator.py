@@ -72,6 +72,8 @@ class Translator:
         self.tgt_vocab = tgt_vocab
         self.max_src_len = int(max_src_len)
         self.max_tgt_len = int(max_tgt_len)
+        if not model.built:  # search calls sublayers directly; build the whole model
+            model.build(((None, self.max_src_len), (None, self.max_tgt_len)))
 
     def prepare(self, texts: Sequence[str]):
         """Texts to `(batch, max_src_len)` ids plus, per text, (tokens, unknown, truncated).
