@@ -14,7 +14,6 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[test,apps,grading]"
-	$(BIN)/python -m ipykernel install --user --name s2s-course --display-name "Python (s2s-course)" >/dev/null
 	touch $(STAMP)
 
 setup: $(STAMP)

@@ -74,8 +74,12 @@ class BahdanauAttention(keras.layers.Layer):
         super().__init__(**kwargs)
         self.supports_masking = True  # the mask is consumed here, not passed on
         self.attention_units = attention_units
-        self.query_layer = keras.layers.Dense(attention_units, use_bias=False, name="query_layer")
-        self.key_layer = keras.layers.Dense(attention_units, use_bias=False, name="key_layer")
+        self.query_layer = keras.layers.Dense(
+            attention_units, use_bias=False, name="query_layer"
+        )
+        self.key_layer = keras.layers.Dense(
+            attention_units, use_bias=False, name="key_layer"
+        )
         self.energy_layer = keras.layers.Dense(1, use_bias=False, name="energy_layer")
 
     def build(self, query_shape, values_shape):
@@ -93,13 +97,17 @@ class BahdanauAttention(keras.layers.Layer):
         return self.key_layer(values)
 
     def call(self, query, values, keys=None, mask=None):
-        _check_query_values("BahdanauAttention", query, values, keys, self.attention_units)
+        _check_query_values(
+            "BahdanauAttention", query, values, keys, self.attention_units
+        )
         if keys is None:
             keys = self.precompute_keys(values)  # (batch, src_len, attention_units)
         # 1. project the query and add it to every key
         projected = self.query_layer(query)[:, None, :]  # (batch, 1, attention_units)
         # 2. one score per source position
-        scores = self.energy_layer(ops.tanh(projected + keys))[..., 0]  # (batch, src_len)
+        scores = self.energy_layer(ops.tanh(projected + keys))[
+            ..., 0
+        ]  # (batch, src_len)
         # 3. mask padding *before* the softmax, over src_len
         weights = masked_softmax(scores, mask)  # (batch, src_len)
         # 4. context: the weighted sum of the values

@@ -1,9 +1,9 @@
 """The ``s2s-course`` command: demo, make-lessons, grade, lab.
 
-    s2s-course demo [--out DIR] [--quick]   train the date model, print, plot
-    s2s-course make-lessons [--check]       write lessons/ from solutions/
-    s2s-course grade SUBMISSIONS --out DIR  grade a class of notebooks
-    s2s-course lab                          open the course in JupyterLab
+s2s-course demo [--out DIR] [--quick]   train the date model, print, plot
+s2s-course make-lessons [--check]       write lessons/ from solutions/
+s2s-course grade SUBMISSIONS --out DIR  grade a class of notebooks
+s2s-course lab                          open the course in JupyterLab
 """
 
 from __future__ import annotations
@@ -16,8 +16,12 @@ from pathlib import Path
 
 def _demo(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="s2s-course demo", description=_demo.__doc__)
-    parser.add_argument("--out", default="demo_output", help="where to save attention.png")
-    parser.add_argument("--quick", action="store_true", help="smaller run for a smoke test")
+    parser.add_argument(
+        "--out", default="demo_output", help="where to save attention.png"
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="smaller run for a smoke test"
+    )
     args = parser.parse_args(argv)
     from s2s_helpers import demo
 
@@ -27,7 +31,9 @@ def _demo(argv: list[str]) -> int:
 
 def _lab(argv: list[str]) -> int:
     root = Path(__file__).resolve().parents[1]
-    return subprocess.call([sys.executable, "-m", "jupyter", "lab", str(root / "lessons"), *argv])
+    return subprocess.call(
+        [sys.executable, "-m", "jupyter", "lab", str(root / "lessons"), *argv]
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

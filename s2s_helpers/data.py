@@ -130,7 +130,11 @@ class Vocabulary:
         return ("" if self.level == "char" else " ").join(tokens)
 
     def to_config(self) -> dict:
-        return {"tokens": self.tokens, "level": self.level, "standardize": self.standardize}
+        return {
+            "tokens": self.tokens,
+            "level": self.level,
+            "standardize": self.standardize,
+        }
 
     def save(self, path: str | Path) -> None:
         Path(path).write_text(json.dumps(self.to_config()), encoding="utf-8")
@@ -163,9 +167,15 @@ def _date_patterns(locale: str) -> list[str]:
     """
     from babel.dates import get_date_format
 
-    patterns = [get_date_format(f, locale=locale).pattern for f in ("full", "long", "medium")]
+    patterns = [
+        get_date_format(f, locale=locale).pattern for f in ("full", "long", "medium")
+    ]
     patterns += _EXTRA_PATTERNS
-    return [p for p in dict.fromkeys(patterns) if "MMM" in p and "yy" not in p.replace("y", "", 1)]
+    return [
+        p
+        for p in dict.fromkeys(patterns)
+        if "MMM" in p and "yy" not in p.replace("y", "", 1)
+    ]
 
 
 def generate_dates(
@@ -214,7 +224,9 @@ def date_splits(
     return train, held_out
 
 
-def date_vocabularies(pairs: Sequence[tuple[str, str]]) -> tuple[Vocabulary, Vocabulary]:
+def date_vocabularies(
+    pairs: Sequence[tuple[str, str]],
+) -> tuple[Vocabulary, Vocabulary]:
     """Character vocabularies for the date task (source normalised, target ISO as is)."""
     src_vocab = Vocabulary.build([s for s, _ in pairs], level="char")
     tgt_vocab = Vocabulary(list("0123456789-"), level="char", standardize=False)
@@ -226,7 +238,9 @@ def date_vocabularies(pairs: Sequence[tuple[str, str]]) -> tuple[Vocabulary, Voc
 ANKI_URL = "https://www.manythings.org/anki/{name}.zip"
 
 
-def load_sentence_pairs(path: str | Path, max_pairs: int | None = None) -> list[tuple[str, str]]:
+def load_sentence_pairs(
+    path: str | Path, max_pairs: int | None = None
+) -> list[tuple[str, str]]:
     """Read a tab-separated file of ``source<TAB>target[<TAB>attribution]`` lines.
 
     Raises:
@@ -267,7 +281,11 @@ def download_anki_pairs(name: str = "spa-eng", cache_dir: str | None = None) -> 
             "or the Bible pairs of the 'apps' extra (s2s_helpers.corpora)."
         ) from None
     folder = Path(archive)
-    candidates = sorted(folder.rglob("*.txt")) if folder.is_dir() else sorted(folder.parent.rglob("*.txt"))
+    candidates = (
+        sorted(folder.rglob("*.txt"))
+        if folder.is_dir()
+        else sorted(folder.parent.rglob("*.txt"))
+    )
     candidates = [p for p in candidates if p.name != "_about.txt"]
     if not candidates:
         raise FileNotFoundError(f"No pair file found in {folder}")
@@ -320,8 +338,12 @@ def make_dataset(
     import tensorflow as tf
 
     src_ids, tgt_in_ids, tgt_out_ids = arrays
-    dataset = tf.data.Dataset.from_tensor_slices(((src_ids, tgt_in_ids), tgt_out_ids)).cache()
+    dataset = tf.data.Dataset.from_tensor_slices(
+        ((src_ids, tgt_in_ids), tgt_out_ids)
+    ).cache()
     if shuffle:
-        dataset = dataset.shuffle(len(src_ids), seed=seed, reshuffle_each_iteration=True)
+        dataset = dataset.shuffle(
+            len(src_ids), seed=seed, reshuffle_each_iteration=True
+        )
     dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
     return dataset.prefetch(tf.data.AUTOTUNE)

@@ -112,7 +112,9 @@ class Decoder(keras.layers.Layer):
         context, weights = self.attention(state, values, keys=keys, mask=mask)
         # 2. the context joins the embedded previous token
         embedded = self.embedding(token_ids)  # (batch, embedding_dim)
-        inputs = ops.concatenate([context, embedded], axis=-1)  # (batch, units + embedding_dim)
+        inputs = ops.concatenate(
+            [context, embedded], axis=-1
+        )  # (batch, units + embedding_dim)
         # 3. one GRU step that *carries* the state (seed bug 1)
         output, new_state = self.cell(inputs, state, training=training)
         if isinstance(new_state, (list, tuple)):
@@ -139,7 +141,8 @@ class Decoder(keras.layers.Layer):
             )
         keys = self.precompute_keys(values)  # once per source batch (seed bug 6)
         mixing = teacher_forcing_ratio is not None and not (
-            isinstance(teacher_forcing_ratio, (int, float)) and teacher_forcing_ratio >= 1.0
+            isinstance(teacher_forcing_ratio, (int, float))
+            and teacher_forcing_ratio >= 1.0
         )
         all_logits, all_weights = [], []
         token_ids = tgt_in_ids[:, 0]

@@ -64,8 +64,12 @@ def train_date_translator(
     train_pairs, held_out = data.date_splits(train_size, test_size + 500, seed=seed)
     val_pairs, test_pairs = held_out[:500], held_out[500:]
     src_vocab, tgt_vocab = data.date_vocabularies(train_pairs)
-    arrays = data.encode_pairs(train_pairs, src_vocab, tgt_vocab, MAX_SRC_LEN, MAX_TGT_LEN)
-    dataset = data.make_dataset(arrays, batch_size, shuffle=True, seed=seed, drop_remainder=True)
+    arrays = data.encode_pairs(
+        train_pairs, src_vocab, tgt_vocab, MAX_SRC_LEN, MAX_TGT_LEN
+    )
+    dataset = data.make_dataset(
+        arrays, batch_size, shuffle=True, seed=seed, drop_remainder=True
+    )
     model = seq2seq.Seq2Seq(src_vocab.size, tgt_vocab.size, embedding_dim, units)
     translator = Translator(model, src_vocab, tgt_vocab, MAX_SRC_LEN, MAX_TGT_LEN)
     trainer = training.Trainer(model, "adam", seed=seed)
@@ -95,11 +99,16 @@ def run(out_dir: str | Path = "demo_output", quick: bool = False) -> float:
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    result = train_date_translator(train_size=5000 if quick else 20000, epochs=2 if quick else 3)
+    result = train_date_translator(
+        train_size=5000 if quick else 20000, epochs=2 if quick else 3
+    )
     score = date_exact_match(result.translator, result.test_pairs)
     print(f"\nTrained in {result.seconds:.1f} s.")
     print(f"Held-out exact match on {len(result.test_pairs)} unseen dates: {score:.4f}")
-    examples = [src for src, _ in result.test_pairs[:4]] + ["samedi 12 avril 2098", "Apr 20, 2011"]
+    examples = [src for src, _ in result.test_pairs[:4]] + [
+        "samedi 12 avril 2098",
+        "Apr 20, 2011",
+    ]
     translations = result.translator.translate(examples)
     for translation in translations:
         print(" ", translation)

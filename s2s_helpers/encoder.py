@@ -80,11 +80,15 @@ class Encoder(keras.layers.Layer):
         mask = ops.not_equal(src_ids, 0)  # (batch, src_len) True for real tokens
         embedded = self.dropout(self.embedding(src_ids), training=training)
         if self.bidirectional:
-            outputs, forward, backward = self.gru(embedded, mask=mask, training=training)
+            outputs, forward, backward = self.gru(
+                embedded, mask=mask, training=training
+            )
             state = ops.concatenate([forward, backward], axis=-1)  # (batch, units)
         else:
             outputs, state = self.gru(embedded, mask=mask, training=training)
-        outputs = outputs * ops.cast(mask, outputs.dtype)[..., None]  # (batch, src_len, units)
+        outputs = (
+            outputs * ops.cast(mask, outputs.dtype)[..., None]
+        )  # (batch, src_len, units)
         return outputs, state
 
     def get_config(self):

@@ -27,7 +27,9 @@ def _check(tgt_out_ids, logits, name):
 
 def token_losses(tgt_out_ids, logits):
     """Per-token cross-entropy from logits: `(batch, tgt_len)` (padding not yet masked)."""
-    return keras.losses.sparse_categorical_crossentropy(tgt_out_ids, logits, from_logits=True)
+    return keras.losses.sparse_categorical_crossentropy(
+        tgt_out_ids, logits, from_logits=True
+    )
 
 
 def masked_loss(tgt_out_ids, logits):
@@ -59,5 +61,7 @@ def masked_accuracy(tgt_out_ids, logits):
     _check(tgt_out_ids, logits, "masked_accuracy")
     predicted = ops.cast(ops.argmax(logits, axis=-1), tgt_out_ids.dtype)
     mask = ops.not_equal(tgt_out_ids, 0)
-    correct = ops.cast(ops.logical_and(ops.equal(predicted, tgt_out_ids), mask), "float32")
+    correct = ops.cast(
+        ops.logical_and(ops.equal(predicted, tgt_out_ids), mask), "float32"
+    )
     return ops.sum(correct) / ops.maximum(ops.sum(ops.cast(mask, "float32")), 1.0)

@@ -26,10 +26,14 @@ def _check_lengths(predictions: Sequence, references: Sequence) -> None:
 def exact_match(predictions: Sequence[str], references: Sequence[str]) -> float:
     """Fraction of predictions identical to their reference (after stripping spaces)."""
     _check_lengths(predictions, references)
-    return float(np.mean([p.strip() == r.strip() for p, r in zip(predictions, references)]))
+    return float(
+        np.mean([p.strip() == r.strip() for p, r in zip(predictions, references)])
+    )
 
 
-def token_accuracy(predictions: Sequence[Sequence], references: Sequence[Sequence]) -> float:
+def token_accuracy(
+    predictions: Sequence[Sequence], references: Sequence[Sequence]
+) -> float:
     """Fraction of reference tokens predicted at the same position.
 
     A prediction shorter than its reference counts its missing tokens wrong.
@@ -58,7 +62,9 @@ def corpus_chrf(predictions: Sequence[str], references: Sequence[str]) -> float:
     return float(sacrebleu.corpus_chrf(list(predictions), [list(references)]).score)
 
 
-def character_error_rate(predictions: Sequence[str], references: Sequence[str]) -> float:
+def character_error_rate(
+    predictions: Sequence[str], references: Sequence[str]
+) -> float:
     """CER: character edit distance / reference characters (jiwer)."""
     import jiwer
 

@@ -49,8 +49,13 @@ def plot_attention(
         width = min(2 + 0.35 * len(src_tokens), 16)
         height = min(1.5 + 0.35 * len(tgt_tokens), 12)
         _, ax = plt.subplots(figsize=(width, height))
-    image = ax.imshow(weights, cmap="viridis", vmin=0.0, vmax=max(1e-9, float(weights.max())),
-                      aspect="auto")
+    image = ax.imshow(
+        weights,
+        cmap="viridis",
+        vmin=0.0,
+        vmax=max(1e-9, float(weights.max())),
+        aspect="auto",
+    )
     ax.set_xticks(range(len(src_tokens)), [_label(t) for t in src_tokens], rotation=90)
     ax.set_yticks(range(len(tgt_tokens)), [_label(t) for t in tgt_tokens])
     ax.set_xlabel("input tokens")

@@ -42,7 +42,9 @@ class SearchResult:
 def _forbid(logits):
     """Set the logits of padding, [START] and [UNK] to -1e9."""
     vocab = tf.shape(logits)[-1]
-    banned = tf.reduce_sum(tf.one_hot(list(FORBIDDEN_IDS), vocab, dtype=logits.dtype), 0)
+    banned = tf.reduce_sum(
+        tf.one_hot(list(FORBIDDEN_IDS), vocab, dtype=logits.dtype), 0
+    )
     return logits + banned * NEG_INF
 
 
@@ -63,7 +65,9 @@ def _sample_loop(model, src_ids, max_length: int, temperature: float, seed):
     tokens = tf.TensorArray(tf.int32, size=0, dynamic_size=True)
     weights = tf.TensorArray(tf.float32, size=0, dynamic_size=True)
     for t in tf.range(max_length):
-        logits, state, step_weights = model.decoder.step(token, state, values, keys, mask)
+        logits, state, step_weights = model.decoder.step(
+            token, state, values, keys, mask
+        )
         logits = _forbid(logits)  # (batch, vocab)
         if temperature == 0:
             chosen = tf.argmax(logits, axis=-1, output_type=tf.int32)
@@ -95,15 +99,21 @@ def _beam_loop(model, src_ids, max_length: int, beam_width: int, length_penalty:
     batch = src_ids.shape[0] if src_ids.shape[0] is not None else tf.shape(src_ids)[0]
     src_len = src_ids.shape[1] if src_ids.shape[1] is not None else tf.shape(src_ids)[1]
     beam = beam_width
-    values, state, keys, mask = (tf.repeat(x, beam, axis=0) for x in (values, state, keys, mask))
-    scores = tf.tile(tf.constant([[0.0] + [NEG_INF] * (beam - 1)]), [batch, 1])  # (batch, beam)
+    values, state, keys, mask = (
+        tf.repeat(x, beam, axis=0) for x in (values, state, keys, mask)
+    )
+    scores = tf.tile(
+        tf.constant([[0.0] + [NEG_INF] * (beam - 1)]), [batch, 1]
+    )  # (batch, beam)
     finished = tf.zeros([batch, beam], tf.bool)
     lengths = tf.zeros([batch, beam], tf.float32)
     sequences = tf.zeros([batch, beam, max_length], tf.int32)
     history = tf.zeros([batch, beam, max_length, src_len], tf.float32)
     token = tf.fill([batch * beam], tf.constant(START_ID, tf.int32))
     for t in tf.range(max_length):
-        logits, new_state, step_weights = model.decoder.step(token, state, values, keys, mask)
+        logits, new_state, step_weights = model.decoder.step(
+            token, state, values, keys, mask
+        )
         vocab = tf.shape(logits)[-1]
         log_probs = tf.reshape(tf.nn.log_softmax(_forbid(logits)), [batch, beam, vocab])
         # a finished hypothesis may only continue with padding, at no cost
@@ -117,15 +127,21 @@ def _beam_loop(model, src_ids, max_length: int, beam_width: int, length_penalty:
         lengths = tf.gather(lengths, parent, batch_dims=1) + tf.cast(
             tf.logical_not(finished_parent), tf.float32
         )
-        step_weights = tf.gather(tf.reshape(step_weights, [batch, beam, -1]), parent, batch_dims=1)
+        step_weights = tf.gather(
+            tf.reshape(step_weights, [batch, beam, -1]), parent, batch_dims=1
+        )
         column = tf.one_hot(t, max_length, dtype=tf.int32)  # (max_length,)
-        sequences = tf.gather(sequences, parent, batch_dims=1) + chosen[:, :, None] * column
+        sequences = (
+            tf.gather(sequences, parent, batch_dims=1) + chosen[:, :, None] * column
+        )
         live = tf.cast(tf.logical_not(finished_parent), tf.float32)[:, :, None, None]
         history = tf.gather(history, parent, batch_dims=1) + (
             live * step_weights[:, :, None, :] * tf.cast(column, tf.float32)[:, None]
         )
         finished = tf.logical_or(finished_parent, tf.equal(chosen, END_ID))
-        new_state = tf.gather(tf.reshape(new_state, [batch, beam, -1]), parent, batch_dims=1)
+        new_state = tf.gather(
+            tf.reshape(new_state, [batch, beam, -1]), parent, batch_dims=1
+        )
         state = tf.reshape(new_state, tf.shape(state))  # (batch * beam, units)
         token = tf.reshape(chosen, tf.shape(token))  # (batch * beam,)
         if tf.reduce_all(finished):
@@ -161,7 +177,9 @@ def _validate(src_ids, max_length):
             "For one sentence use ids[None, :]."
         )
     if not src_ids.dtype.is_integer:
-        raise ValueError(f"src_ids must be integer ids; received dtype {src_ids.dtype.name}.")
+        raise ValueError(
+            f"src_ids must be integer ids; received dtype {src_ids.dtype.name}."
+        )
     return tf.cast(src_ids, tf.int32)
 
 
@@ -169,7 +187,9 @@ def _result(tokens, weights, scores) -> SearchResult:
     return SearchResult(tokens.numpy(), weights.numpy(), scores.numpy())
 
 
-def greedy_decode(model, src_ids, max_length: int, compiled: bool = True) -> SearchResult:
+def greedy_decode(
+    model, src_ids, max_length: int, compiled: bool = True
+) -> SearchResult:
     """Pick the most likely token at every step, for a whole batch at once.
 
     Args:
@@ -183,7 +203,8 @@ def greedy_decode(model, src_ids, max_length: int, compiled: bool = True) -> Sea
     if not compiled:
         return _result(*_sample_loop(model, src_ids, max_length, 0.0, seed))
     run = _compiled(
-        model, ("greedy", max_length),
+        model,
+        ("greedy", max_length),
         lambda ids, s: _sample_loop(model, ids, max_length, 0.0, s),
     )
     return _result(*run(src_ids, seed))
@@ -198,9 +219,12 @@ def sample_decode(
     """
     src_ids = _validate(src_ids, max_length)
     if temperature <= 0:
-        raise ValueError(f"temperature must be > 0 (use greedy_decode for 0); received {temperature}.")
+        raise ValueError(
+            f"temperature must be > 0 (use greedy_decode for 0); received {temperature}."
+        )
     run = _compiled(
-        model, ("sample", max_length, float(temperature)),
+        model,
+        ("sample", max_length, float(temperature)),
         lambda ids, s: _sample_loop(model, ids, max_length, float(temperature), s),
     )
     return _result(*run(src_ids, tf.constant([seed, 0], tf.int32)))
@@ -219,8 +243,11 @@ def beam_search(
     if int(beam_width) < 1:
         raise ValueError(f"beam_width must be >= 1, received {beam_width}.")
     run = _compiled(
-        model, ("beam", max_length, int(beam_width), float(length_penalty)),
-        lambda ids: _beam_loop(model, ids, max_length, int(beam_width), float(length_penalty)),
+        model,
+        ("beam", max_length, int(beam_width), float(length_penalty)),
+        lambda ids: _beam_loop(
+            model, ids, max_length, int(beam_width), float(length_penalty)
+        ),
     )
     return _result(*run(src_ids))
 

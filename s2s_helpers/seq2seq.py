@@ -58,7 +58,9 @@ class Seq2Seq(keras.Model):
         self.bidirectional = bidirectional
         self.attention_type = attention
         self.dropout_rate = dropout_rate
-        self.encoder = Encoder(src_vocab_size, embedding_dim, units, bidirectional, dropout_rate)
+        self.encoder = Encoder(
+            src_vocab_size, embedding_dim, units, bidirectional, dropout_rate
+        )
         self.decoder = Decoder(
             tgt_vocab_size, embedding_dim, units, self.attention_units, attention
         )
@@ -73,13 +75,20 @@ class Seq2Seq(keras.Model):
 
     def encode(self, src_ids, training=None):
         """Run the encoder once: values, initial state, attention keys and mask."""
-        values, state = self.encoder(src_ids, training=training)  # (batch, src_len, units)
+        values, state = self.encoder(
+            src_ids, training=training
+        )  # (batch, src_len, units)
         keys = self.decoder.precompute_keys(values)
         mask = ops.not_equal(src_ids, 0)  # (batch, src_len)
         return values, state, keys, mask
 
     def call_with_attention(
-        self, inputs, training=None, teacher_forcing_ratio=None, seed=None, sampling="argmax"
+        self,
+        inputs,
+        training=None,
+        teacher_forcing_ratio=None,
+        seed=None,
+        sampling="argmax",
     ):
         """Like ``call`` but also returns the weights `(batch, tgt_len, src_len)`."""
         src_ids, tgt_in_ids = inputs
@@ -96,7 +105,14 @@ class Seq2Seq(keras.Model):
             training=training,
         )
 
-    def call(self, inputs, training=None, teacher_forcing_ratio=None, seed=None, sampling="argmax"):
+    def call(
+        self,
+        inputs,
+        training=None,
+        teacher_forcing_ratio=None,
+        seed=None,
+        sampling="argmax",
+    ):
         logits, _ = self.call_with_attention(
             inputs, training, teacher_forcing_ratio, seed, sampling
         )

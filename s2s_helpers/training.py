@@ -90,7 +90,9 @@ def make_optimizer(name: str = "adam", learning_rate: float | None = None):
     defaults = {"adam": 1e-3 * 5, "rmsprop": 1e-3 * 2, "sgd": 0.5}
     name = name.lower()
     if name not in defaults:
-        raise ValueError(f"optimizer must be one of {sorted(defaults)}, received {name!r}")
+        raise ValueError(
+            f"optimizer must be one of {sorted(defaults)}, received {name!r}"
+        )
     rate = learning_rate or defaults[name]
     if name == "adam":
         return keras.optimizers.Adam(rate, clipnorm=5.0)
@@ -127,9 +129,15 @@ class Trainer:
         seed: int = 0,
     ):
         self.model = model
-        self.optimizer = make_optimizer(optimizer) if isinstance(optimizer, str) else optimizer
+        self.optimizer = (
+            make_optimizer(optimizer) if isinstance(optimizer, str) else optimizer
+        )
         teacher_forcing_ratio(schedule, 0, 1, start_ratio, max(end_ratio, 1e-6))
-        self.schedule, self.start_ratio, self.end_ratio = schedule, start_ratio, end_ratio
+        self.schedule, self.start_ratio, self.end_ratio = (
+            schedule,
+            start_ratio,
+            end_ratio,
+        )
         self.sampling = sampling
         self.jit_compile = jit_compile
         self.seed = seed
@@ -148,7 +156,10 @@ class Trainer:
         self.trace_count += 1  # Python side effect: runs once per trace only
         with tf.GradientTape() as tape:
             logits = self.model(
-                inputs, training=True, teacher_forcing_ratio=ratio, seed=seed,
+                inputs,
+                training=True,
+                teacher_forcing_ratio=ratio,
+                seed=seed,
                 sampling=self.sampling,
             )
             loss = losses.masked_loss(tgt_out_ids, logits)
@@ -159,7 +170,9 @@ class Trainer:
 
     def _eval_step_fn(self, inputs, tgt_out_ids):
         logits = self.model(inputs, training=False)
-        return losses.masked_loss(tgt_out_ids, logits), losses.masked_accuracy(tgt_out_ids, logits)
+        return losses.masked_loss(tgt_out_ids, logits), losses.masked_accuracy(
+            tgt_out_ids, logits
+        )
 
     def _compile(self, dataset) -> None:
         """Trace once with the dataset's signature (batch axis None: no retracing)."""
@@ -172,7 +185,7 @@ class Trainer:
         scalar = tf.TensorSpec([], tf.float32)
         seed_spec = tf.TensorSpec([2], tf.int32)
         self._build(dataset)
-        for jit in ([True, False] if self.jit_compile else [False]):
+        for jit in [True, False] if self.jit_compile else [False]:
             train = tf.function(
                 self._train_step_fn,
                 input_signature=[inputs_spec, target_spec, scalar, seed_spec],
@@ -180,7 +193,9 @@ class Trainer:
             )
             try:
                 first = next(iter(dataset))
-                train.get_concrete_function(*first, tf.constant(1.0), tf.constant([0, 0]))
+                train.get_concrete_function(
+                    *first, tf.constant(1.0), tf.constant([0, 0])
+                )
                 self._train_step = train
                 break
             except Exception:  # XLA can reject some ops; fall back to a plain graph
@@ -203,9 +218,13 @@ class Trainer:
                 epoch=self.epoch,
                 step=self.step,
             )
-            self._manager = tf.train.CheckpointManager(checkpoint, self.checkpoint_dir, 3)
+            self._manager = tf.train.CheckpointManager(
+                checkpoint, self.checkpoint_dir, 3
+            )
             if self._manager.latest_checkpoint:
-                checkpoint.restore(self._manager.latest_checkpoint).assert_existing_objects_matched()
+                checkpoint.restore(
+                    self._manager.latest_checkpoint
+                ).assert_existing_objects_matched()
                 history = self.checkpoint_dir / "history.json"
                 if history.exists():
                     self.history = json.loads(history.read_text())
@@ -215,7 +234,11 @@ class Trainer:
     def current_ratio(self, total_steps: int) -> float:
         """The teacher-forcing ratio for the current global step."""
         return teacher_forcing_ratio(
-            self.schedule, int(self.step.numpy()), total_steps, self.start_ratio, self.end_ratio
+            self.schedule,
+            int(self.step.numpy()),
+            total_steps,
+            self.start_ratio,
+            self.end_ratio,
         )
 
     def evaluate(self, dataset) -> dict[str, float]:
@@ -252,30 +275,58 @@ class Trainer:
             epoch = int(self.epoch.numpy())
             if verbose:
                 print(f"Epoch {epoch + 1}/{epochs}")
-            bar = keras.utils.Progbar(steps_per_epoch if steps_per_epoch > 0 else None,
-                                      verbose=verbose, stateful_metrics=["ratio"])
+            bar = keras.utils.Progbar(
+                steps_per_epoch if steps_per_epoch > 0 else None,
+                verbose=verbose,
+                stateful_metrics=["ratio"],
+            )
             totals = np.zeros(2)
             count = 0
             ratio = self.current_ratio(total_steps)
             for inputs, tgt_out_ids in train_data:
                 ratio = self.current_ratio(total_steps)
-                seed = tf.constant([self.seed, int(self.step.numpy()) % (2**31 - 1)], tf.int32)
-                loss, accuracy = self._train_step(inputs, tgt_out_ids, tf.constant(ratio, tf.float32), seed)
+                seed = tf.constant(
+                    [self.seed, int(self.step.numpy()) % (2**31 - 1)], tf.int32
+                )
+                loss, accuracy = self._train_step(
+                    inputs, tgt_out_ids, tf.constant(ratio, tf.float32), seed
+                )
                 self.step.assign_add(1)
                 totals += (float(loss), float(accuracy))
                 count += 1
-                bar.update(count, [("loss", float(loss)), ("accuracy", float(accuracy)), ("ratio", ratio)])
-            record = {"loss": totals[0] / max(count, 1), "accuracy": totals[1] / max(count, 1),
-                      "teacher_forcing_ratio": ratio}
+                bar.update(
+                    count,
+                    [
+                        ("loss", float(loss)),
+                        ("accuracy", float(accuracy)),
+                        ("ratio", ratio),
+                    ],
+                )
+            record = {
+                "loss": totals[0] / max(count, 1),
+                "accuracy": totals[1] / max(count, 1),
+                "teacher_forcing_ratio": ratio,
+            }
             if val_data is not None:
-                record.update({f"val_{k}": v for k, v in self.evaluate(val_data).items()})
+                record.update(
+                    {f"val_{k}": v for k, v in self.evaluate(val_data).items()}
+                )
             if val_fn is not None:
-                record.update({f"val_{k}": float(v) for k, v in val_fn(self.model).items()})
+                record.update(
+                    {f"val_{k}": float(v) for k, v in val_fn(self.model).items()}
+                )
             for key, value in record.items():
                 self.history.setdefault(key, []).append(float(value))
             self.epoch.assign_add(1)
             if verbose and len(record) > 3:
-                print("  " + "  ".join(f"{k}={v:.4f}" for k, v in record.items() if k.startswith("val_")))
+                print(
+                    "  "
+                    + "  ".join(
+                        f"{k}={v:.4f}"
+                        for k, v in record.items()
+                        if k.startswith("val_")
+                    )
+                )
             self._save()
         return self.history
 

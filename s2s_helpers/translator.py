@@ -65,8 +65,14 @@ class Translator:
         max_tgt_len: most output tokens (``[END]`` included).
     """
 
-    def __init__(self, model: Seq2Seq, src_vocab: Vocabulary, tgt_vocab: Vocabulary,
-                 max_src_len: int, max_tgt_len: int):
+    def __init__(
+        self,
+        model: Seq2Seq,
+        src_vocab: Vocabulary,
+        tgt_vocab: Vocabulary,
+        max_src_len: int,
+        max_tgt_len: int,
+    ):
         self.model = model
         self.src_vocab = src_vocab
         self.tgt_vocab = tgt_vocab
@@ -86,7 +92,9 @@ class Translator:
         infos = []
         for row, text in enumerate(texts):
             if not isinstance(text, str):
-                raise TypeError(f"translate expects strings; received {type(text).__name__}.")
+                raise TypeError(
+                    f"translate expects strings; received {type(text).__name__}."
+                )
             tokens = self.src_vocab.tokenize(text)
             if not tokens:
                 raise ValueError(
@@ -102,22 +110,34 @@ class Translator:
             infos.append((labels, unknown, truncated))
         return src_ids, infos
 
-    def translate(self, texts: str | Sequence[str], method: str = "greedy",
-                  beam_width: int = 4, temperature: float = 1.0, seed: int = 0):
+    def translate(
+        self,
+        texts: str | Sequence[str],
+        method: str = "greedy",
+        beam_width: int = 4,
+        temperature: float = 1.0,
+        seed: int = 0,
+    ):
         """Translate one string (returns a ``Translation``) or a list (returns a list)."""
         single = isinstance(texts, str)
         batch = [texts] if single else list(texts)
         if not batch:
-            raise ValueError("translate received an empty list; give at least one text.")
+            raise ValueError(
+                "translate received an empty list; give at least one text."
+            )
         if method not in METHODS:
             raise ValueError(f"method must be one of {METHODS}, received {method!r}.")
         src_ids, infos = self.prepare(batch)
         if method == "greedy":
             result = search.greedy_decode(self.model, src_ids, self.max_tgt_len)
         elif method == "beam":
-            result = search.beam_search(self.model, src_ids, self.max_tgt_len, beam_width)
+            result = search.beam_search(
+                self.model, src_ids, self.max_tgt_len, beam_width
+            )
         else:
-            result = search.sample_decode(self.model, src_ids, self.max_tgt_len, temperature, seed)
+            result = search.sample_decode(
+                self.model, src_ids, self.max_tgt_len, temperature, seed
+            )
         translations = [
             self._translation(text, row, info, result)
             for row, (text, info) in enumerate(zip(batch, infos))
@@ -129,7 +149,11 @@ class Translator:
         words = self.tgt_vocab.decode(result.tokens[row])
         output_tokens = self.tgt_vocab.decode(result.tokens[row], strip=False)
         output_tokens = [t for t in output_tokens if t != ""]
-        output_tokens = output_tokens[: output_tokens.index(END) + 1] if END in output_tokens else output_tokens
+        output_tokens = (
+            output_tokens[: output_tokens.index(END) + 1]
+            if END in output_tokens
+            else output_tokens
+        )
         attention = result.weights[row, : len(output_tokens), : len(labels)]
         notes = []
         if unknown:
@@ -138,15 +162,28 @@ class Translator:
             notes.append(f"input longer than {self.max_src_len} tokens was truncated")
         if END not in output_tokens:
             notes.append(f"output stopped at the limit of {self.max_tgt_len} tokens")
-        return Translation(text, self.tgt_vocab.join(words), labels, output_tokens,
-                           attention, unknown, truncated, notes)
+        return Translation(
+            text,
+            self.tgt_vocab.join(words),
+            labels,
+            output_tokens,
+            attention,
+            unknown,
+            truncated,
+            notes,
+        )
 
     def plot(self, translation: Translation, ax=None):
         """The attention heatmap of one translation, labelled with its tokens."""
         from s2s_helpers.plotting import plot_attention
 
-        return plot_attention(translation.attention, translation.src_tokens,
-                              translation.output_tokens, ax=ax, title=translation.source)
+        return plot_attention(
+            translation.attention,
+            translation.src_tokens,
+            translation.output_tokens,
+            ax=ax,
+            title=translation.source,
+        )
 
     # --- saving -------------------------------------------------------------------
 
@@ -161,17 +198,26 @@ class Translator:
             "max_src_len": self.max_src_len,
             "max_tgt_len": self.max_tgt_len,
         }
-        (directory / "translator.json").write_text(json.dumps(settings), encoding="utf-8")
+        (directory / "translator.json").write_text(
+            json.dumps(settings), encoding="utf-8"
+        )
         return directory
 
     @classmethod
     def load(cls, directory: str | Path) -> "Translator":
         """Reload what ``save`` wrote; outputs are identical to the saved translator's."""
         directory = Path(directory)
-        settings = json.loads((directory / "translator.json").read_text(encoding="utf-8"))
+        settings = json.loads(
+            (directory / "translator.json").read_text(encoding="utf-8")
+        )
         model = keras.models.load_model(directory / "model.keras")
-        return cls(model, Vocabulary(**settings["src_vocab"]), Vocabulary(**settings["tgt_vocab"]),
-                   settings["max_src_len"], settings["max_tgt_len"])
+        return cls(
+            model,
+            Vocabulary(**settings["src_vocab"]),
+            Vocabulary(**settings["tgt_vocab"]),
+            settings["max_src_len"],
+            settings["max_tgt_len"],
+        )
 
     def export_saved_model(self, directory: str | Path) -> Path:
         """Export greedy decoding as a TensorFlow SavedModel (ids in, ids out).
@@ -184,7 +230,9 @@ class Translator:
         module = tf.Module()
         module.model = model
 
-        @tf.function(input_signature=[tf.TensorSpec([None, self.max_src_len], tf.int32)])
+        @tf.function(
+            input_signature=[tf.TensorSpec([None, self.max_src_len], tf.int32)]
+        )
         def translate_ids(src_ids):
             tokens, weights, _ = search._sample_loop(
                 model, src_ids, max_tgt_len, 0.0, tf.zeros([2], tf.int32)
@@ -192,5 +240,7 @@ class Translator:
             return {"tokens": tokens, "weights": weights}
 
         module.translate_ids = translate_ids
-        tf.saved_model.save(module, str(directory), signatures={"translate_ids": translate_ids})
+        tf.saved_model.save(
+            module, str(directory), signatures={"translate_ids": translate_ids}
+        )
         return Path(directory)

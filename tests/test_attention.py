@@ -46,8 +46,11 @@ def test_matches_keras_additive_attention_with_identity_projections():
 @pytest.mark.parametrize("kind", ["bahdanau", "luong", "luong_dot"])
 def test_rows_sum_to_one_and_padding_gets_exactly_zero(kind):
     rng = np.random.default_rng(1)
-    layer = (attention.BahdanauAttention(5) if kind == "bahdanau"
-             else attention.LuongAttention(8, "dot" if kind == "luong_dot" else "general"))
+    layer = (
+        attention.BahdanauAttention(5)
+        if kind == "bahdanau"
+        else attention.LuongAttention(8, "dot" if kind == "luong_dot" else "general")
+    )
     query = rng.normal(size=(2, 8)).astype("float32") * 10
     values = rng.normal(size=(2, 7, 8)).astype("float32") * 10
     mask = np.array([[1] * 7, [1] * 3 + [0] * 4], bool)
@@ -73,17 +76,24 @@ def test_precomputed_keys_give_the_same_result():
 def test_masked_softmax_masks_before_the_softmax():
     scores = np.array([[1.0, 2.0, 30.0]], "float32")
     weights = attention.masked_softmax(scores, np.array([[True, True, False]])).numpy()
-    np.testing.assert_allclose(weights[0, :2], np.exp([1, 2]) / np.exp([1, 2]).sum(), rtol=1e-6)
+    np.testing.assert_allclose(
+        weights[0, :2], np.exp([1, 2]) / np.exp([1, 2]).sum(), rtol=1e-6
+    )
     assert weights[0, 2] == 0.0
 
 
 def test_bad_shapes_name_expected_and_received():
     layer = attention.BahdanauAttention(4)
-    with pytest.raises(ValueError, match=r"query \(batch, units\).*received query \(2, 3, 8\)"):
+    with pytest.raises(
+        ValueError, match=r"query \(batch, units\).*received query \(2, 3, 8\)"
+    ):
         layer(np.zeros((2, 3, 8), "float32"), np.zeros((2, 5, 8), "float32"))
     with pytest.raises(ValueError, match="keys"):
-        layer(np.zeros((2, 8), "float32"), np.zeros((2, 5, 8), "float32"),
-              keys=np.zeros((2, 5, 3), "float32"))
+        layer(
+            np.zeros((2, 8), "float32"),
+            np.zeros((2, 5, 8), "float32"),
+            keys=np.zeros((2, 5, 3), "float32"),
+        )
     with pytest.raises(ValueError, match="'dot' or 'general'"):
         attention.LuongAttention(4, score="cosine")
 
@@ -92,5 +102,9 @@ def test_layers_serialise():
     for layer in (attention.BahdanauAttention(7), attention.LuongAttention(5, "dot")):
         clone = layer.__class__.from_config(layer.get_config())
         assert clone.get_config() == layer.get_config()
-        assert keras.saving.deserialize_keras_object(
-            keras.saving.serialize_keras_object(layer)).get_config() == layer.get_config()
+        assert (
+            keras.saving.deserialize_keras_object(
+                keras.saving.serialize_keras_object(layer)
+            ).get_config()
+            == layer.get_config()
+        )

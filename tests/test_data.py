@@ -50,7 +50,9 @@ def test_generate_dates_seeded_valid_and_unambiguous():
     for written, iso in pairs:
         datetime.date.fromisoformat(iso)  # a real date
         readings.setdefault(data.normalize(written), set()).add(iso)
-    assert all(len(isos) == 1 for isos in readings.values()), "a written date has two readings"
+    assert all(len(isos) == 1 for isos in readings.values()), (
+        "a written date has two readings"
+    )
     assert any("avril" in w for w, _ in pairs) and any("April" in w for w, _ in pairs)
 
 
@@ -79,7 +81,9 @@ def test_encode_pairs_truncates_and_pads():
     vocab = data.Vocabulary(list("abc"), level="char", standardize=False)
     src, tgt_in, tgt_out = data.encode_pairs([("abcabc", "ab")], vocab, vocab, 4, 5)
     assert src.tolist() == [[4, 5, 6, 4]]
-    assert tgt_in.tolist() == [[2, 4, 5, 0, 0]] and tgt_out.tolist() == [[4, 5, 3, 0, 0]]
+    assert tgt_in.tolist() == [[2, 4, 5, 0, 0]] and tgt_out.tolist() == [
+        [4, 5, 3, 0, 0]
+    ]
 
 
 def test_make_dataset_batches(date_arrays):

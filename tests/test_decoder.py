@@ -44,18 +44,32 @@ def test_unroll_equals_the_steps(parts):
     for t in range(4):
         step_logits, s, step_weights = layer.step(tgt_in[:, t], s, values, keys, mask)
         np.testing.assert_allclose(logits.numpy()[:, t], step_logits.numpy(), atol=1e-5)
-        np.testing.assert_allclose(weights.numpy()[:, t], step_weights.numpy(), atol=1e-6)
+        np.testing.assert_allclose(
+            weights.numpy()[:, t], step_weights.numpy(), atol=1e-6
+        )
     assert (weights.numpy()[1, :, 2:] == 0).all()
 
 
 def test_ratio_one_is_teacher_forcing_and_zero_feeds_predictions(parts):
     layer, values, mask, tgt_in, state = parts
     forced, _ = layer(tgt_in, values, state, mask=mask)
-    ratio_one, _ = layer(tgt_in, values, state, mask=mask,
-                         teacher_forcing_ratio=tf.constant(1.0), seed=tf.constant([1, 2]))
+    ratio_one, _ = layer(
+        tgt_in,
+        values,
+        state,
+        mask=mask,
+        teacher_forcing_ratio=tf.constant(1.0),
+        seed=tf.constant([1, 2]),
+    )
     np.testing.assert_allclose(forced.numpy(), ratio_one.numpy(), atol=1e-6)
-    sampled, _ = layer(tgt_in, values, state, mask=mask,
-                       teacher_forcing_ratio=tf.constant(0.0), seed=tf.constant([1, 2]))
+    sampled, _ = layer(
+        tgt_in,
+        values,
+        state,
+        mask=mask,
+        teacher_forcing_ratio=tf.constant(0.0),
+        seed=tf.constant([1, 2]),
+    )
     np.testing.assert_allclose(sampled.numpy()[:, 0], forced.numpy()[:, 0], atol=1e-6)
     # ratio 0: the input at step 1 is the argmax of step 0
     keys = layer.precompute_keys(values)

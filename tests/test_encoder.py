@@ -37,5 +37,9 @@ def test_errors_and_config():
     with pytest.raises(ValueError, match=r"\(batch, src_len\).*ids\[None, :\]"):
         layer(np.array([4, 5, 6], np.int32))
     config = layer.get_config()
-    assert keras.saving.deserialize_keras_object(
-        keras.saving.serialize_keras_object(layer)).get_config() == config
+    assert (
+        keras.saving.deserialize_keras_object(
+            keras.saving.serialize_keras_object(layer)
+        ).get_config()
+        == config
+    )

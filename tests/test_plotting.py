@@ -17,12 +17,16 @@ def test_heatmap_has_exactly_the_tokens():
 
 
 def test_padded_weights_are_refused_with_a_fix():
-    with pytest.raises(ValueError, match=r"\(3, 4\); received \(11, 40\).*weights\[:len"):
+    with pytest.raises(
+        ValueError, match=r"\(3, 4\); received \(11, 40\).*weights\[:len"
+    ):
         plotting.plot_attention(np.zeros((11, 40)), list("abcd"), list("xyz"))
 
 
 def test_history_curves():
-    ax = plotting.plot_history({"loss": [3, 2, 1], "val_loss": [3.5, 2.5, 2.0], "accuracy": [0.1, 0.5, 0.9]})
+    ax = plotting.plot_history(
+        {"loss": [3, 2, 1], "val_loss": [3.5, 2.5, 2.0], "accuracy": [0.1, 0.5, 0.9]}
+    )
     assert [line.get_label() for line in ax.get_lines()] == ["loss", "val_loss"]
     with pytest.raises(ValueError, match="history has no"):
         plotting.plot_history({"loss": [1]}, keys=["bleu"])

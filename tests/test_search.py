@@ -29,9 +29,11 @@ def test_compiled_equals_eager_and_beam_one_equals_greedy(tiny_model, src_ids):
 @pytest.mark.parametrize("forbidden", [data.PAD_ID, data.START_ID, data.UNK_ID])
 def test_never_emits_padding_start_or_unknown(tiny_model, src_ids, forbidden):
     _bias_towards(tiny_model, forbidden)
-    for result in (search.greedy_decode(tiny_model, src_ids, 6),
-                   search.beam_search(tiny_model, src_ids, 6, beam_width=3),
-                   search.sample_decode(tiny_model, src_ids, 6, temperature=2.0, seed=1)):
+    for result in (
+        search.greedy_decode(tiny_model, src_ids, 6),
+        search.beam_search(tiny_model, src_ids, 6, beam_width=3),
+        search.sample_decode(tiny_model, src_ids, 6, temperature=2.0, seed=1),
+    ):
         real = result.tokens[:, :1]  # the first token is always a real choice
         assert forbidden not in real
         for row in result.tokens:
@@ -41,8 +43,10 @@ def test_never_emits_padding_start_or_unknown(tiny_model, src_ids, forbidden):
 
 def test_stops_at_end_then_pads(tiny_model, src_ids):
     _bias_towards(tiny_model, data.END_ID)
-    for result in (search.greedy_decode(tiny_model, src_ids, 6),
-                   search.beam_search(tiny_model, src_ids, 6, beam_width=2)):
+    for result in (
+        search.greedy_decode(tiny_model, src_ids, 6),
+        search.beam_search(tiny_model, src_ids, 6, beam_width=2),
+    ):
         assert (result.tokens[:, 0] == data.END_ID).all()
         assert (result.tokens[:, 1:] == 0).all()
         assert (result.weights[:, 1:] == 0).all()
@@ -61,14 +65,18 @@ def test_sampling_is_seeded_and_cold_sampling_is_greedy(tiny_model, src_ids):
     b = search.sample_decode(tiny_model, src_ids, 6, temperature=1.5, seed=3)
     np.testing.assert_array_equal(a.tokens, b.tokens)
     cold = search.sample_decode(tiny_model, src_ids, 6, temperature=1e-4, seed=3)
-    np.testing.assert_array_equal(cold.tokens, search.greedy_decode(tiny_model, src_ids, 6).tokens)
+    np.testing.assert_array_equal(
+        cold.tokens, search.greedy_decode(tiny_model, src_ids, 6).tokens
+    )
 
 
 def _sequence_log_prob(model, src_ids, tokens):
     values, state, keys, mask = model.encode(src_ids)
     previous, total = data.START_ID, 0.0
     for token in tokens:
-        logits, state, _ = model.decoder.step(np.array([previous], np.int32), state, values, keys, mask)
+        logits, state, _ = model.decoder.step(
+            np.array([previous], np.int32), state, values, keys, mask
+        )
         logits = search._forbid(logits)
         total += float(keras.ops.log_softmax(logits)[0, token])
         previous = token
@@ -82,10 +90,18 @@ def test_wide_beam_equals_exhaustive_search():
     src = np.array([[4, 5, 6, 0]], np.int32)
     max_length, alpha = 3, 0.6
     candidates = [[3]] + [[a, 3] for a in (4, 5)]
-    candidates += [[a, b, c] for a, b in itertools.product((4, 5), repeat=2) for c in (3, 4, 5)]
-    best = max(candidates, key=lambda seq: _sequence_log_prob(model, src, seq)
-               / ((5 + len(seq)) / 6) ** alpha)
-    result = search.beam_search(model, src, max_length, beam_width=16, length_penalty=alpha)
+    candidates += [
+        [a, b, c] for a, b in itertools.product((4, 5), repeat=2) for c in (3, 4, 5)
+    ]
+    best = max(
+        candidates,
+        key=lambda seq: (
+            _sequence_log_prob(model, src, seq) / ((5 + len(seq)) / 6) ** alpha
+        ),
+    )
+    result = search.beam_search(
+        model, src, max_length, beam_width=16, length_penalty=alpha
+    )
     assert search.trim(result.tokens)[0] == [t for t in best if t != 3]
     expected = _sequence_log_prob(model, src, best) / ((5 + len(best)) / 6) ** alpha
     assert result.scores[0] == pytest.approx(expected, rel=1e-4)
@@ -105,4 +121,8 @@ def test_bad_inputs_are_explained(tiny_model, src_ids):
 
 
 def test_trim():
-    assert search.trim(np.array([[5, 6, 3, 0], [3, 0, 0, 0], [4, 4, 4, 4]])) == [[5, 6], [], [4, 4, 4, 4]]
+    assert search.trim(np.array([[5, 6, 3, 0], [3, 0, 0, 0], [4, 4, 4, 4]])) == [
+        [5, 6],
+        [],
+        [4, 4, 4, 4],
+    ]

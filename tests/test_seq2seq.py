@@ -15,7 +15,9 @@ def test_logits_shape_and_attention(tiny_model, src_ids):
 def test_trainable_with_keras_fit(tiny_model, src_ids):
     tgt_in = np.array([[2, 4, 5], [2, 6, 0]], np.int32)
     tgt_out = np.array([[4, 5, 3], [6, 3, 0]], np.int32)
-    tiny_model.compile(optimizer="adam", loss=losses.masked_loss, metrics=[losses.masked_accuracy])
+    tiny_model.compile(
+        optimizer="adam", loss=losses.masked_loss, metrics=[losses.masked_accuracy]
+    )
     history = tiny_model.fit((src_ids, tgt_in), tgt_out, epochs=3, verbose=0)
     assert history.history["loss"][-1] < history.history["loss"][0]
 
@@ -46,7 +48,11 @@ def test_keras_file_roundtrip(tiny_model, src_ids, tmp_path):
 
 
 def test_bidirectional_and_luong_variants(src_ids):
-    for kwargs in ({"bidirectional": True}, {"attention": "luong"}, {"attention": "luong_dot"}):
+    for kwargs in (
+        {"bidirectional": True},
+        {"attention": "luong"},
+        {"attention": "luong_dot"},
+    ):
         model = seq2seq.Seq2Seq(20, 12, 8, 16, **kwargs)
         logits = model((src_ids, np.array([[2, 4], [2, 5]], np.int32)))
         assert logits.shape == (2, 2, 12)

@@ -5,15 +5,27 @@ from s2s_helpers.shapes import AXES, ShapeChecker
 
 
 def test_axes_vocabulary_is_the_course_one():
-    assert {"batch", "src_len", "tgt_len", "units", "attention_units", "vocab", "beam",
-            "frames", "mels", "embedding_dim"} <= set(AXES)
+    assert {
+        "batch",
+        "src_len",
+        "tgt_len",
+        "units",
+        "attention_units",
+        "vocab",
+        "beam",
+        "frames",
+        "mels",
+        "embedding_dim",
+    } <= set(AXES)
 
 
 def test_checker_records_and_compares_names():
     check = ShapeChecker()
     check(np.zeros((2, 5, 8)), "batch src_len units")
     check(np.zeros((2, 8)), "batch units")
-    with pytest.raises(ValueError, match="'units' has size 7 but an earlier tensor set it to 8"):
+    with pytest.raises(
+        ValueError, match="'units' has size 7 but an earlier tensor set it to 8"
+    ):
         check(np.zeros((2, 7)), "batch units", name="state")
 
 

@@ -11,9 +11,14 @@ from s2s_helpers import data, seq2seq, training
 @pytest.mark.parametrize("schedule", ["linear", "exponential", "inverse_sigmoid"])
 def test_schedules_hit_their_end_points_and_decrease(schedule):
     start, end, total = 1.0, 0.05, 1000
-    values = [training.teacher_forcing_ratio(schedule, s, total, start, end) for s in range(0, 1201, 50)]
+    values = [
+        training.teacher_forcing_ratio(schedule, s, total, start, end)
+        for s in range(0, 1201, 50)
+    ]
     assert values[0] == pytest.approx(start)
-    assert training.teacher_forcing_ratio(schedule, total, total, start, end) == pytest.approx(end)
+    assert training.teacher_forcing_ratio(
+        schedule, total, total, start, end
+    ) == pytest.approx(end)
     assert values[-1] == pytest.approx(end)  # stays at the end point after total_steps
     assert all(a >= b - 1e-12 for a, b in zip(values, values[1:]))
 
@@ -21,12 +26,16 @@ def test_schedules_hit_their_end_points_and_decrease(schedule):
 def test_schedule_shapes_follow_bengio_et_al():
     total = 1000
     linear_mid = training.teacher_forcing_ratio("linear", 500, total, 1.0, 0.0)
-    sigmoid_mid = training.teacher_forcing_ratio("inverse_sigmoid", 500, total, 1.0, 0.0)
+    sigmoid_mid = training.teacher_forcing_ratio(
+        "inverse_sigmoid", 500, total, 1.0, 0.0
+    )
     exp_mid = training.teacher_forcing_ratio("exponential", 500, total, 1.0, 0.01)
     assert linear_mid == pytest.approx(0.5)
     assert exp_mid == pytest.approx(0.1)  # geometric mean of the end points
     assert 0.35 < sigmoid_mid < 0.65  # the midpoint sits at half way
-    assert training.teacher_forcing_ratio("inverse_sigmoid", 100, total, 1.0, 0.0) > 0.9  # slow start
+    assert (
+        training.teacher_forcing_ratio("inverse_sigmoid", 100, total, 1.0, 0.0) > 0.9
+    )  # slow start
 
 
 def test_schedule_errors():
@@ -46,7 +55,9 @@ def test_mix_tokens_ratio_end_points_and_frequency():
     assert (training.mix_tokens(true, predicted, 0.0, seed).numpy() == 9).all()
     mixed = training.mix_tokens(true, predicted, 0.3, seed).numpy()
     assert abs((mixed == 7).mean() - 0.3) < 0.02  # per position, not one coin for all
-    np.testing.assert_array_equal(mixed, training.mix_tokens(true, predicted, 0.3, seed).numpy())
+    np.testing.assert_array_equal(
+        mixed, training.mix_tokens(true, predicted, 0.3, seed).numpy()
+    )
 
 
 def _dataset(date_arrays, size=256):
@@ -62,8 +73,9 @@ def _model(date_arrays):
 
 def test_checkpoint_resume_continues_the_same_run(date_arrays, tmp_path):
     dataset = _dataset(date_arrays)
-    straight = training.Trainer(_model(date_arrays), "adam", schedule="linear", end_ratio=0.5,
-                                jit_compile=False)
+    straight = training.Trainer(
+        _model(date_arrays), "adam", schedule="linear", end_ratio=0.5, jit_compile=False
+    )
     straight.fit(dataset, 2, verbose=0)
 
     calls = []
@@ -74,13 +86,25 @@ def test_checkpoint_resume_continues_the_same_run(date_arrays, tmp_path):
             raise KeyboardInterrupt  # the run dies after epoch 1 was saved
         return {}
 
-    first = training.Trainer(_model(date_arrays), "adam", schedule="linear", end_ratio=0.5,
-                             checkpoint_dir=tmp_path, jit_compile=False)
+    first = training.Trainer(
+        _model(date_arrays),
+        "adam",
+        schedule="linear",
+        end_ratio=0.5,
+        checkpoint_dir=tmp_path,
+        jit_compile=False,
+    )
     with pytest.raises(KeyboardInterrupt):
         first.fit(dataset, 2, val_fn=interrupt_in_epoch_two, verbose=0)
     resumed_model = _model(date_arrays)  # fresh weights, replaced by the checkpoint
-    resumed = training.Trainer(resumed_model, "adam", schedule="linear", end_ratio=0.5,
-                               checkpoint_dir=tmp_path, jit_compile=False)
+    resumed = training.Trainer(
+        resumed_model,
+        "adam",
+        schedule="linear",
+        end_ratio=0.5,
+        checkpoint_dir=tmp_path,
+        jit_compile=False,
+    )
     history = resumed.fit(dataset, 2, verbose=0)
     assert len(history["loss"]) == 2 and int(resumed.step.numpy()) == 8
     for a, b in zip(straight.model.get_weights(), resumed_model.get_weights()):
@@ -90,11 +114,24 @@ def test_checkpoint_resume_continues_the_same_run(date_arrays, tmp_path):
 
 def test_history_validation_and_ratio(date_arrays):
     dataset = _dataset(date_arrays)
-    trainer = training.Trainer(_model(date_arrays), "rmsprop", schedule="linear", end_ratio=0.0,
-                               jit_compile=False)
-    history = trainer.fit(dataset, 2, val_data=dataset, val_fn=lambda m: {"custom": 0.5}, verbose=0)
-    assert set(history) >= {"loss", "accuracy", "val_loss", "val_accuracy", "val_custom",
-                            "teacher_forcing_ratio"}
+    trainer = training.Trainer(
+        _model(date_arrays),
+        "rmsprop",
+        schedule="linear",
+        end_ratio=0.0,
+        jit_compile=False,
+    )
+    history = trainer.fit(
+        dataset, 2, val_data=dataset, val_fn=lambda m: {"custom": 0.5}, verbose=0
+    )
+    assert set(history) >= {
+        "loss",
+        "accuracy",
+        "val_loss",
+        "val_accuracy",
+        "val_custom",
+        "teacher_forcing_ratio",
+    }
     assert history["teacher_forcing_ratio"][1] < history["teacher_forcing_ratio"][0]
     assert all(math.isfinite(v) for v in history["val_loss"])
 
