@@ -8,6 +8,7 @@ Taught in: lessons/07_inference.ipynb
 
 from __future__ import annotations
 
+import re
 from typing import Sequence
 
 import numpy as np
@@ -78,3 +79,16 @@ def word_error_rate(predictions: Sequence[str], references: Sequence[str]) -> fl
 
     _check_lengths(predictions, references)
     return float(jiwer.wer(list(references), list(predictions)))
+
+
+_SPACE_BEFORE = re.compile(r" ([?.!,;:)])")
+_SPACE_AFTER = re.compile(r"([¿¡(]) ")
+
+
+def detokenize(text: str) -> str:
+    """Undo the punctuation spacing of ``data.normalize``: ``"luz ."`` -> ``"luz."``.
+
+    sacrebleu expects detokenised text (it tokenises itself with 13a) and warns
+    on stderr when many lines end in a spaced-out period; scores do not change.
+    """
+    return _SPACE_AFTER.sub(r"\1", _SPACE_BEFORE.sub(r"\1", text))

@@ -86,7 +86,7 @@ def nbgrader_metadata(cell: dict) -> dict:
 
 
 def cell_role(cell: dict) -> str | None:
-    """"exercise" (a solution cell), "check" (a graded cell) or None."""
+    """ "exercise" (a solution cell), "check" (a graded cell) or None."""
     nbgrader = nbgrader_metadata(cell)
     if cell.get("cell_type") != "code" or not nbgrader:
         return None
@@ -302,7 +302,9 @@ def generate_lessons(solutions_dir: str | Path) -> dict[str, str]:
     Raises:
         NotebookError: a solution breaks a convention (nothing is written).
     """
-    solutions = {path.name: read_notebook(path) for path in _solution_paths(solutions_dir)}
+    solutions = {
+        path.name: read_notebook(path) for path in _solution_paths(solutions_dir)
+    }
     _check_course_grade_ids(solutions)
     return {name: notebook_text(to_lesson(nb, name)) for name, nb in solutions.items()}
 
@@ -335,7 +337,9 @@ def lessons_in_sync(solutions_dir: str | Path, lessons_dir: str | Path) -> list[
         if not (lessons_dir / name).exists()
         or (lessons_dir / name).read_text(encoding="utf-8") != text
     ]
-    stale = [p.name for p in sorted(lessons_dir.glob("*.ipynb")) if p.name not in expected]
+    stale = [
+        p.name for p in sorted(lessons_dir.glob("*.ipynb")) if p.name not in expected
+    ]
     return differing + stale
 
 

@@ -97,7 +97,8 @@ def _beam_loop(model, src_ids, max_length: int, beam_width: int, length_penalty:
     values, state, keys, mask = model.encode(src_ids)
     # static sizes where known keep every loop variable's shape fixed
     batch = src_ids.shape[0] if src_ids.shape[0] is not None else tf.shape(src_ids)[0]
-    src_len = src_ids.shape[1] if src_ids.shape[1] is not None else tf.shape(src_ids)[1]
+    # attention runs over the encoder's positions: a speech encoder downsamples
+    src_len = values.shape[1] if values.shape[1] is not None else tf.shape(values)[1]
     beam = beam_width
     values, state, keys, mask = (
         tf.repeat(x, beam, axis=0) for x in (values, state, keys, mask)
@@ -156,11 +157,18 @@ def _beam_loop(model, src_ids, max_length: int, beam_width: int, length_penalty:
     )
 
 
-def _compiled(model, key, builder):
-    """One ``tf.function`` per (model, search settings): traced once, reused."""
+def _compiled(model, key, builder, src_ids, seeded: bool = True):
+    """One ``tf.function`` per (model, search settings, source length): traced once.
+
+    The input signature leaves the batch axis free, so a batch of another size
+    reuses the traced graph instead of tracing it again.
+    """
+    src_spec = tf.TensorSpec([None, *src_ids.shape[1:]], src_ids.dtype)
+    signature = [src_spec, tf.TensorSpec([2], tf.int32)] if seeded else [src_spec]
     cache = model.__dict__.setdefault("_s2s_search_cache", {})
+    key = (*key, src_spec)
     if key not in cache:
-        cache[key] = tf.function(builder, reduce_retracing=True)
+        cache[key] = tf.function(builder, input_signature=signature)
     return cache[key]
 
 
@@ -206,6 +214,7 @@ def greedy_decode(
         model,
         ("greedy", max_length),
         lambda ids, s: _sample_loop(model, ids, max_length, 0.0, s),
+        src_ids,
     )
     return _result(*run(src_ids, seed))
 
@@ -226,6 +235,7 @@ def sample_decode(
         model,
         ("sample", max_length, float(temperature)),
         lambda ids, s: _sample_loop(model, ids, max_length, float(temperature), s),
+        src_ids,
     )
     return _result(*run(src_ids, tf.constant([seed, 0], tf.int32)))
 
@@ -248,6 +258,8 @@ def beam_search(
         lambda ids: _beam_loop(
             model, ids, max_length, int(beam_width), float(length_penalty)
         ),
+        src_ids,
+        seeded=False,
     )
     return _result(*run(src_ids))
 

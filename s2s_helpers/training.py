@@ -193,9 +193,10 @@ class Trainer:
             )
             try:
                 first = next(iter(dataset))
-                train.get_concrete_function(
-                    *first, tf.constant(1.0), tf.constant([0, 0])
-                )
+                example = (*first, tf.constant(1.0), tf.constant([0, 0]))
+                train.get_concrete_function(*example)
+                if jit:  # an op XLA rejects shows when lowering, not when tracing
+                    train.experimental_get_compiler_ir(*example)(stage="hlo")
                 self._train_step = train
                 break
             except Exception:  # XLA can reject some ops; fall back to a plain graph

@@ -170,11 +170,13 @@ def verdict(exercise_id: str, observation: dict) -> str:
     return f"{prefix} passed: {message}"
 
 
-def run(exercise_id: str, *learner_objects: Any) -> str:
-    """Probe and judge in one go, print the green line, return the message."""
+def run(exercise_id: str, *learner_objects: Any) -> None:
+    """Probe and judge in one go and print the green line.
+
+    Returns None, so a check cell shows the green line once (no ``Out[]`` echo).
+    """
     message = verdict(exercise_id, observe(exercise_id, *learner_objects))
     print(f"{GREEN}\u2714 {message}{RESET}")
-    return message
 
 
 def outcome(exercise_id: str, observation: dict) -> tuple[str, str]:

@@ -63,6 +63,9 @@ def _probe_many(function, inputs) -> list:
 
 def _check_returned_array(name: str, results: list, index: int) -> np.ndarray:
     value = results[index]
+    if isinstance(value, (bool, int, float)):
+        # numpy scalars arrive as Python numbers; a 0-d array is the same mistake
+        value = np.asarray(value)
     if not isinstance(value, np.ndarray):
         fail(
             f"`{name}` should return a numpy array or a tensor.",
@@ -82,7 +85,9 @@ def _probe_counts(count_real_tokens) -> dict:
 def _judge_counts(observation: dict) -> str:
     results = observation["results"]
     name = "count_real_tokens(ids)"
-    for index, (ids, expected) in enumerate(zip(PROBE_IDS, EXPECTED_COUNTS)):
+    for index, (ids, expected) in enumerate(
+        zip(PROBE_IDS, EXPECTED_COUNTS, strict=True)
+    ):
         counts = _check_returned_array(name, results, index)
         batch, src_len = ids.shape
         if counts.shape != (batch,):

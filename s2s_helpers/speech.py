@@ -1,0 +1,366 @@
+"""Speech to text: a downsampling spectrogram encoder and the same attention decoder.
+
+A spoken phrase is a log-mel spectrogram of shape ``(frames, mels)`` with about
+86 frames per second (``audio.FRAME_STEP``), far more frames than the phrase has
+characters. The encoder (in the spirit of Listen, Attend and Spell, Chan et al.
+2016, with strided convolutions in place of the pyramidal LSTM):
+
+    1. zero the padding frames, then ``downsampling_layers`` Conv1D layers with
+       stride 2: every layer halves the frames (``ceil(frames / 2)``) and its
+       mask keeps every second entry, ``mask[:, ::2]``
+    2. a bidirectional GRU over the downsampled frames, given that mask
+    3. outputs at padded positions set to zero, the final state as the summary
+
+The decoder is ``decoder.Decoder``, unchanged: it attends over encoder
+outputs, whatever they were computed from, so greedy decoding and beam search
+of ``s2s_helpers.search`` work on a ``SpeechRecognizer`` as they are.
+
+Pitfall: the frame mask is recovered from the features (a padding frame is all
+zeros, see ``audio.pad_features``), so normalise each utterance *before*
+padding it; a normalised real frame is never exactly all zeros.
+
+Taught in: lessons/10_speech.ipynb
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import ops
+
+from s2s_helpers import audio, search
+from s2s_helpers.data import END_ID, START_ID, Vocabulary
+from s2s_helpers.decoder import Decoder
+
+CHARACTERS = list("abcdefghijklmnopqrstuvwxyz '")
+
+
+def character_vocabulary() -> Vocabulary:
+    """The target vocabulary of lesson 10: lower-case letters, space, apostrophe."""
+    return Vocabulary(CHARACTERS, level="char", standardize=False)
+
+
+def frame_mask(features):
+    """True for real frames: a padding frame has all of its mels exactly zero.
+
+    Args:
+        features: float `(batch, frames, mels)`.
+
+    Returns:
+        bool `(batch, frames)`.
+    """
+    return ops.any(ops.not_equal(features, 0.0), axis=-1)
+
+
+def downsample_mask(mask, factor: int):
+    """The mask after downsampling by ``factor`` (stride-2 layers with "same" padding).
+
+    Output position ``i`` starts at input frame ``i * factor``; it is real when
+    that frame is real, so ``length`` real frames become ``ceil(length / factor)``.
+
+    Args:
+        mask: bool `(batch, frames)`.
+        factor: a power of two, ``2 ** downsampling_layers``.
+
+    Returns:
+        bool `(batch, ceil(frames / factor))`.
+    """
+    return mask[:, ::factor]
+
+
+def downsampled_frames(frames: int, downsampling_layers: int) -> int:
+    """Encoder positions for ``frames`` input frames: ``ceil`` at every layer."""
+    for _ in range(downsampling_layers):
+        frames = -(-frames // 2)
+    return frames
+
+
+@keras.saving.register_keras_serializable(package="s2s_helpers")
+class SpeechEncoder(keras.layers.Layer):
+    """Strided Conv1D downsampling + bidirectional GRU over log-mel frames.
+
+    Args:
+        units: size of the outputs and of the state (even: ``units // 2`` per
+            GRU direction).
+        filters: channels of each strided convolution.
+        kernel_size: frames seen by each convolution.
+        downsampling_layers: number of stride-2 convolutions; frames shrink by
+            ``2 ** downsampling_layers``.
+        mels: mel bands expected in the input.
+        dropout_rate: dropout on the convolution outputs during training.
+
+    Call arguments:
+        features: float `(batch, frames, mels)`, padding frames all zero.
+        mask: optional bool `(batch, frames)`, True for real frames; ``None``
+            recovers it with ``frame_mask(features)``.
+        training: Python bool, dropout only when True.
+
+    Returns:
+        outputs: `(batch, enc_frames, units)` with ``enc_frames =
+            ceil(frames / 2 ** downsampling_layers)``, zeros at padding.
+        state: `(batch, units)`, both directions' final states.
+        mask: bool `(batch, enc_frames)`, True for real encoder positions.
+
+    Raises:
+        ValueError: ``features`` is not `(batch, frames, mels)`.
+    """
+
+    def __init__(
+        self,
+        units: int = 256,
+        filters: int = 128,
+        kernel_size: int = 5,
+        downsampling_layers: int = 2,
+        mels: int = audio.MELS,
+        dropout_rate: float = 0.0,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if units % 2:
+            raise ValueError(f"SpeechEncoder needs an even `units`, received {units}.")
+        if downsampling_layers < 0:
+            raise ValueError(
+                f"downsampling_layers must be >= 0, received {downsampling_layers}."
+            )
+        self.units = units
+        self.filters = filters
+        self.kernel_size = kernel_size
+        self.downsampling_layers = downsampling_layers
+        self.mels = mels
+        self.dropout_rate = dropout_rate
+        self.convolutions = [
+            keras.layers.Conv1D(
+                filters, kernel_size, strides=2, padding="same", activation="relu",
+                name=f"downsampling_{index}",
+            )
+            for index in range(downsampling_layers)
+        ]  # fmt: skip
+        self.dropout = keras.layers.Dropout(dropout_rate)
+        self.gru = keras.layers.Bidirectional(
+            keras.layers.GRU(
+                units // 2,
+                return_sequences=True,
+                return_state=True,
+                recurrent_initializer="glorot_uniform",
+            ),
+            merge_mode="concat",
+        )
+
+    @property
+    def downsampling_factor(self) -> int:
+        """How many input frames one encoder position stands for."""
+        return 2**self.downsampling_layers
+
+    def call(self, features, mask=None, training=None):
+        if len(features.shape) != 3 or features.shape[-1] != self.mels:
+            raise ValueError(
+                f"SpeechEncoder expects features of shape (batch, frames, mels="
+                f"{self.mels}); received shape {tuple(features.shape)}. Batch one "
+                "utterance with features[None] and check the number of mel bands."
+            )
+        if mask is None:
+            mask = frame_mask(features)  # (batch, frames)
+        x = features
+        # 1. each stride-2 convolution halves the frames, and so does the mask
+        for convolution in self.convolutions:
+            x = x * ops.cast(mask, x.dtype)[..., None]  # padding stays zero
+            x = convolution(x)  # (batch, ceil(frames / 2), filters)
+            mask = downsample_mask(mask, 2)
+        x = self.dropout(x, training=training)
+        # 2. the GRU reads only the real downsampled frames
+        outputs, forward, backward = self.gru(x, mask=mask, training=training)
+        state = ops.concatenate([forward, backward], axis=-1)  # (batch, units)
+        # 3. padded positions give exactly zero outputs
+        outputs = outputs * ops.cast(mask, outputs.dtype)[..., None]
+        return outputs, state, mask  # (batch, enc_frames, units)
+
+    def compute_mask(self, *args, **kwargs):
+        return None
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "filters": self.filters,
+            "kernel_size": self.kernel_size,
+            "downsampling_layers": self.downsampling_layers,
+            "mels": self.mels,
+            "dropout_rate": self.dropout_rate,
+        }
+
+
+@keras.saving.register_keras_serializable(package="s2s_helpers")
+class SpeechRecognizer(keras.Model):
+    """Speech encoder + the course's attention decoder, trainable with ``Trainer``.
+
+    Args:
+        vocab_size: number of target (character) ids, specials included.
+        mels, filters, kernel_size, downsampling_layers, dropout_rate: see
+            ``SpeechEncoder``.
+        embedding_dim, units, attention_units, attention: see ``Decoder``
+            (``attention_units`` defaults to ``units``).
+
+    Call arguments:
+        inputs: ``(features (batch, frames, mels), tgt_in_ids (batch, tgt_len))``.
+        teacher_forcing_ratio, seed, sampling: scheduled sampling (see ``Decoder``).
+
+    Returns:
+        logits `(batch, tgt_len, vocab)`.
+    """
+
+    def __init__(
+        self,
+        vocab_size: int,
+        mels: int = audio.MELS,
+        filters: int = 128,
+        kernel_size: int = 5,
+        downsampling_layers: int = 2,
+        embedding_dim: int = 32,
+        units: int = 256,
+        attention_units: int | None = None,
+        attention: str = "bahdanau",
+        dropout_rate: float = 0.0,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.vocab_size = vocab_size
+        self.mels = mels
+        self.filters = filters
+        self.kernel_size = kernel_size
+        self.downsampling_layers = downsampling_layers
+        self.embedding_dim = embedding_dim
+        self.units = units
+        self.attention_units = attention_units or units
+        self.attention_type = attention
+        self.dropout_rate = dropout_rate
+        self.encoder = SpeechEncoder(
+            units, filters, kernel_size, downsampling_layers, mels, dropout_rate
+        )
+        self.decoder = Decoder(
+            vocab_size, embedding_dim, units, self.attention_units, attention
+        )
+
+    def build(self, input_shape):
+        """Create every variable by running a one-example batch of the given sizes."""
+        features_shape, tgt_shape = input_shape
+        features = ops.ones((1, features_shape[1] or 8, self.mels), dtype="float32")
+        tgt_in_ids = ops.ones((1, tgt_shape[1] or 1), dtype="int32")
+        self.call_with_attention((features, tgt_in_ids))
+        self.built = True
+
+    def encode(self, features, training=None):
+        """Run the encoder once: values, initial state, attention keys and mask.
+
+        The interface of ``Seq2Seq.encode``, so ``search`` decodes speech too.
+        """
+        values, state, mask = self.encoder(features, training=training)
+        keys = self.decoder.precompute_keys(values)  # (batch, enc_frames, attention_units)
+        return values, state, keys, mask
+
+    def call_with_attention(
+        self, inputs, training=None, teacher_forcing_ratio=None, seed=None,
+        sampling="argmax",
+    ):  # fmt: skip
+        """Like ``call`` but also returns the weights `(batch, tgt_len, enc_frames)`."""
+        features, tgt_in_ids = inputs
+        values, state, mask = self.encoder(features, training=training)
+        return self.decoder(
+            tgt_in_ids,
+            values,
+            state,
+            mask=mask,
+            teacher_forcing_ratio=teacher_forcing_ratio,
+            seed=seed,
+            sampling=sampling,
+            training=training,
+        )
+
+    def call(
+        self, inputs, training=None, teacher_forcing_ratio=None, seed=None,
+        sampling="argmax",
+    ):  # fmt: skip
+        logits, _ = self.call_with_attention(
+            inputs, training, teacher_forcing_ratio, seed, sampling
+        )
+        return logits
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "vocab_size": self.vocab_size,
+            "mels": self.mels,
+            "filters": self.filters,
+            "kernel_size": self.kernel_size,
+            "downsampling_layers": self.downsampling_layers,
+            "embedding_dim": self.embedding_dim,
+            "units": self.units,
+            "attention_units": self.attention_units,
+            "attention": self.attention_type,
+            "dropout_rate": self.dropout_rate,
+        }
+
+
+# --- data: waveforms to padded feature batches ----------------------------------
+
+
+@tf.function(input_signature=[tf.TensorSpec([None], tf.float32)])
+def compute_features(waveform):
+    """Normalised log-mel features of one waveform, compiled (about 30x faster).
+
+    ``audio.normalize_features(audio.log_mel_spectrogram(waveform))`` in a
+    ``tf.function``: `(samples,)` in, `(frames, mels)` out.
+    """
+    return audio.normalize_features(audio.log_mel_spectrogram(waveform))
+
+
+def encode_examples(
+    examples, tgt_vocab: Vocabulary, max_frames: int, max_tgt_len: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(waveform, transcript) pairs to padded arrays for ``data.make_dataset``.
+
+    Args:
+        examples: from ``audio.make_speech_dataset`` (waveforms).
+        tgt_vocab: ``character_vocabulary()``.
+        max_frames: frames of every utterance (longer ones raise ValueError).
+        max_tgt_len: characters + ``[END]`` (longer transcripts are truncated).
+
+    Returns:
+        features `(batch, max_frames, mels)` float32, tgt_in_ids and
+        tgt_out_ids `(batch, max_tgt_len)` int32, padding 0.
+    """
+    features, _ = audio.pad_features(
+        [compute_features(tf.constant(waveform)) for waveform, _ in examples],
+        max_frames,
+    )
+    tgt_in_ids = np.zeros((len(examples), max_tgt_len), np.int32)
+    tgt_out_ids = np.zeros((len(examples), max_tgt_len), np.int32)
+    for row, (_, transcript) in enumerate(examples):
+        target = tgt_vocab.encode(tgt_vocab.tokenize(transcript))[: max_tgt_len - 1]
+        tgt_in_ids[row, : len(target) + 1] = [START_ID, *target]
+        tgt_out_ids[row, : len(target) + 1] = [*target, END_ID]
+    return features.numpy(), tgt_in_ids, tgt_out_ids
+
+
+def transcribe(
+    model, features, tgt_vocab: Vocabulary, max_length: int, method: str = "greedy",
+    beam_width: int = 4,
+):  # fmt: skip
+    """Decode a batch of features to text with ``search``; returns (texts, result).
+
+    Args:
+        features: float `(batch, frames, mels)` (one utterance: ``features[None]``).
+        method: "greedy" or "beam".
+
+    Returns:
+        a list of transcripts and the ``search.SearchResult`` (its weights are
+        `(batch, tgt_len, enc_frames)`).
+    """
+    if method == "greedy":
+        result = search.greedy_decode(model, features, max_length)
+    elif method == "beam":
+        result = search.beam_search(model, features, max_length, beam_width)
+    else:
+        raise ValueError(f"method must be 'greedy' or 'beam', received {method!r}.")
+    texts = [tgt_vocab.join(tgt_vocab.decode(row)) for row in result.tokens]
+    return texts, result
