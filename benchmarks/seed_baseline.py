@@ -110,7 +110,9 @@ class SeedSeq2Seq:
 
     def build(self, src_len: int) -> None:
         src_ids = tf.ones((1, src_len), tf.int32)
-        enc_output, state = self.encoder(src_ids, self.encoder.initialize_hidden_state(1))
+        enc_output, state = self.encoder(
+            src_ids, self.encoder.initialize_hidden_state(1)
+        )
         token = tf.fill((1, 1), START_ID)
         self.decoder(token, state, enc_output, tf.not_equal(src_ids, 0))
 
@@ -139,13 +141,19 @@ def copy_weights(reference, baseline: SeedSeq2Seq) -> None:
         (dec.output_layer.kernel, baseline.decoder.fc.kernel),
         (dec.output_layer.bias, baseline.decoder.fc.bias),
     ]
-    for source, target in ((enc.gru.cell, baseline.encoder.gru.cell),
-                           (dec.cell, baseline.decoder.gru.cell)):
-        pairs += [(getattr(source, name), getattr(target, name))
-                  for name in ("kernel", "recurrent_kernel", "bias")]
+    for source, target in (
+        (enc.gru.cell, baseline.encoder.gru.cell),
+        (dec.cell, baseline.decoder.gru.cell),
+    ):
+        pairs += [
+            (getattr(source, name), getattr(target, name))
+            for name in ("kernel", "recurrent_kernel", "bias")
+        ]
     for source, target in pairs:
         if tuple(source.shape) != tuple(target.shape):
-            raise ValueError(f"{source.path} {source.shape} != {target.path} {target.shape}")
+            raise ValueError(
+                f"{source.path} {source.shape} != {target.path} {target.shape}"
+            )
         target.assign(source)
     assigned = {id(target) for _, target in pairs}
     missing = [v.path for v in baseline.trainable_variables if id(v) not in assigned]
@@ -203,7 +211,9 @@ def evaluate(baseline: SeedSeq2Seq, src_ids: np.ndarray, max_length: int) -> lis
     dec_input = tf.expand_dims([START_ID], 0)
     result = []
     for _ in range(max_length):
-        predictions, dec_hidden, _ = baseline.decoder(dec_input, dec_hidden, enc_out, mask)
+        predictions, dec_hidden, _ = baseline.decoder(
+            dec_input, dec_hidden, enc_out, mask
+        )
         banned = tf.reduce_sum(tf.one_hot(list(BANNED_IDS), predictions.shape[-1]), 0)
         predicted_id = int(tf.argmax(predictions[0] + banned * NEG_INF).numpy())
         result.append(predicted_id)

@@ -305,3 +305,37 @@ def load_dialogue_pairs(categories: list[str] | None = None) -> list[tuple[str, 
                 if prompt and response
             )
     return pairs
+
+
+def load_conversations(categories: list[str] | None = None) -> list[list[str]]:
+    """Load chatterbot-corpus conversations whole, for splits by conversation.
+
+    Args:
+        categories: names from ``list_dialogue_categories()``; ``None`` loads all.
+
+    Returns:
+        One list of utterances per conversation (whitespace tidied, empty
+        utterances left out), in file order. An entry that the YAML file
+        gives as a bare string instead of a list of lines is skipped.
+
+    Raises:
+        ValueError: for an unknown category.
+        MissingExtraError: when ``chatterbot-corpus`` or ``pyyaml`` is missing.
+    """
+    yaml = require("yaml")
+    available = list_dialogue_categories()
+    unknown = sorted(set(categories or []) - set(available))
+    if unknown:
+        raise ValueError(
+            f"Unknown dialogue categories {unknown}; available: {available}."
+        )
+    directory = _dialogue_directory()
+    conversations = []
+    for category in categories or available:
+        document = yaml.safe_load((directory / f"{category}.yml").read_text("utf-8"))
+        for conversation in document.get("conversations", []):
+            if isinstance(conversation, str):  # a YAML slip: one line, no list
+                continue
+            lines = [" ".join(str(line).split()) for line in conversation]
+            conversations.append([line for line in lines if line])
+    return conversations

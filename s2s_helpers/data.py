@@ -95,7 +95,7 @@ class Vocabulary:
             raise ValueError("Cannot build a vocabulary from no tokens.")
         layer = keras.layers.StringLookup(mask_token=None, num_oov_indices=0)
         layer.adapt(np.array(words, dtype=object))
-        ordered = [t for t in layer.get_vocabulary() if t not in SPECIAL_TOKENS]
+        ordered = [str(t) for t in layer.get_vocabulary() if t not in SPECIAL_TOKENS]
         if max_tokens is not None:
             ordered = ordered[: max(0, max_tokens - len(SPECIAL_TOKENS))]
         return cls(ordered, level, standardize)

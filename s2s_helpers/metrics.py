@@ -82,13 +82,31 @@ def word_error_rate(predictions: Sequence[str], references: Sequence[str]) -> fl
 
 
 _SPACE_BEFORE = re.compile(r" ([?.!,;:)])")
-_SPACE_AFTER = re.compile(r"([¿¡(]) ")
+_SPACE_AFTER = re.compile(r"([(]) ")
 
 
 def detokenize(text: str) -> str:
     """Undo the punctuation spacing of ``data.normalize``: ``"luz ."`` -> ``"luz."``.
 
     sacrebleu expects detokenised text (it tokenises itself with 13a) and warns
-    on stderr when many lines end in a spaced-out period; scores do not change.
+    on stderr when many lines end in a spaced-out period; 13a splits these ASCII
+    marks off again, so BLEU does not change. ``¿`` and ``¡`` stay spaced: 13a
+    would not split them off again.
     """
     return _SPACE_AFTER.sub(r"\1", _SPACE_BEFORE.sub(r"\1", text))
+
+
+def distinct_n(texts: Sequence[str], n: int) -> float:
+    """Distinct-n (Li et al. 2016): distinct n-grams / all n-grams of ``texts``.
+
+    N-grams of whitespace tokens are taken inside each text, never across two,
+    and pooled over all texts. A chatbot that gives the same reply to every
+    prompt scores low; 0.0 when no text has ``n`` tokens.
+    """
+    if n < 1:
+        raise ValueError(f"n must be >= 1, received {n}.")
+    grams = []
+    for text in texts:
+        tokens = text.split()
+        grams += [tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
+    return len(set(grams)) / len(grams) if grams else 0.0

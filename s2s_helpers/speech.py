@@ -7,7 +7,8 @@ characters. The encoder (in the spirit of Listen, Attend and Spell, Chan et al.
 
     1. zero the padding frames, then ``downsampling_layers`` Conv1D layers with
        stride 2: every layer halves the frames (``ceil(frames / 2)``) and its
-       mask keeps every second entry, ``mask[:, ::2]``
+       mask keeps every second entry, ``mask[:, ::2]``; output ``i`` is centred
+       on input frame ``2 i``
     2. a bidirectional GRU over the downsampled frames, given that mask
     3. outputs at padded positions set to zero, the final state as the summary
 
@@ -18,6 +19,12 @@ of ``s2s_helpers.search`` work on a ``SpeechRecognizer`` as they are.
 Pitfall: the frame mask is recovered from the features (a padding frame is all
 zeros, see ``audio.pad_features``), so normalise each utterance *before*
 padding it; a normalised real frame is never exactly all zeros.
+
+Pitfall: Keras' ``padding="same"`` with stride 2 puts an odd padding frame on
+the right, so its windows shift by one frame with the parity of the *padded*
+length: an utterance would be encoded differently depending on the longest
+one in its batch. The convolutions here pad explicitly, ``(kernel_size - 1) //
+2`` frames on the left whatever the length, and use ``padding="valid"``.
 
 Taught in: lessons/10_speech.ipynb
 """
@@ -54,7 +61,7 @@ def frame_mask(features):
 
 
 def downsample_mask(mask, factor: int):
-    """The mask after downsampling by ``factor`` (stride-2 layers with "same" padding).
+    """The mask after downsampling by ``factor`` (stride-2 layers, ``ceil`` lengths).
 
     Output position ``i`` starts at input frame ``i * factor``; it is real when
     that frame is real, so ``length`` real frames become ``ceil(length / factor)``.
@@ -131,7 +138,7 @@ class SpeechEncoder(keras.layers.Layer):
         self.dropout_rate = dropout_rate
         self.convolutions = [
             keras.layers.Conv1D(
-                filters, kernel_size, strides=2, padding="same", activation="relu",
+                filters, kernel_size, strides=2, padding="valid", activation="relu",
                 name=f"downsampling_{index}",
             )
             for index in range(downsampling_layers)
@@ -162,10 +169,12 @@ class SpeechEncoder(keras.layers.Layer):
         if mask is None:
             mask = frame_mask(features)  # (batch, frames)
         x = features
+        left = (self.kernel_size - 1) // 2  # fixed, so windows never shift
+        edges = [[0, 0], [left, self.kernel_size - 1 - left], [0, 0]]
         # 1. each stride-2 convolution halves the frames, and so does the mask
         for convolution in self.convolutions:
             x = x * ops.cast(mask, x.dtype)[..., None]  # padding stays zero
-            x = convolution(x)  # (batch, ceil(frames / 2), filters)
+            x = convolution(ops.pad(x, edges))  # (batch, ceil(frames / 2), filters)
             mask = downsample_mask(mask, 2)
         x = self.dropout(x, training=training)
         # 2. the GRU reads only the real downsampled frames
@@ -255,7 +264,9 @@ class SpeechRecognizer(keras.Model):
         The interface of ``Seq2Seq.encode``, so ``search`` decodes speech too.
         """
         values, state, mask = self.encoder(features, training=training)
-        keys = self.decoder.precompute_keys(values)  # (batch, enc_frames, attention_units)
+        keys = self.decoder.precompute_keys(
+            values
+        )  # (batch, enc_frames, attention_units)
         return values, state, keys, mask
 
     def call_with_attention(

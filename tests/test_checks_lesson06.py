@@ -28,16 +28,26 @@ def assert_round_trip_judges_the_same(exercise_id, function):
     )
 
 
-# --- Exercise 6.1: train_step ------------------------------------------------------------
+# --- Exercise 6.1: train_step ---------------------------------------------------------
 
 
-def make_train_step(loss_fn=losses.masked_loss, sign=1.0, apply=True, tape_outside=False,
-                    labels="out", decoder_inputs="in", times=1, manual_rate=None,
-                    decoder_only=False):
+def make_train_step(
+    loss_fn=losses.masked_loss,
+    sign=1.0,
+    apply=True,
+    tape_outside=False,
+    labels="out",
+    decoder_inputs="in",
+    times=1,
+    manual_rate=None,
+    decoder_only=False,
+):
     def train_step(model, optimizer, src_ids, tgt_in_ids, tgt_out_ids):
         ids = {"in": tgt_in_ids, "out": tgt_out_ids}
         variables = (
-            model.decoder.trainable_variables if decoder_only else model.trainable_variables
+            model.decoder.trainable_variables
+            if decoder_only
+            else model.trainable_variables
         )
         if tape_outside:
             logits = model((src_ids, ids[decoder_inputs]), training=True)
@@ -81,7 +91,10 @@ TRAIN_STEP_MISTAKES = {
     "not applied": (make_train_step(apply=False), "never applied"),
     "wrong sign": (make_train_step(sign=-1.0), "wrong sign"),
     "not masked": (make_train_step(loss_fn=unmasked_loss), "not masked"),
-    "padded mean": (make_train_step(loss_fn=losses.padded_mean_loss), "averaged over every"),
+    "padded mean": (
+        make_train_step(loss_fn=losses.padded_mean_loss),
+        "averaged over every",
+    ),
     "tape outside": (make_train_step(tape_outside=True), "inside"),
     "labels not shifted": (make_train_step(labels="in"), "not shifted"),
     "decoder sees answer": (make_train_step(decoder_inputs="out"), "sees the token"),
@@ -104,11 +117,17 @@ def test_train_step_mistake_survives_round_trip():
     assert_round_trip_judges_the_same("6.1", make_train_step(loss_fn=unmasked_loss))
 
 
-# --- Exercise 6.2: teacher_forcing_ratio ---------------------------------------------------
+# --- Exercise 6.2: teacher_forcing_ratio ----------------------------------------------
 
 
-def make_schedule(reverse=False, clip=True, hard_coded=False, integer=False,
-                  raw_sigmoid=False, exponential_base_end=False):
+def make_schedule(
+    reverse=False,
+    clip=True,
+    hard_coded=False,
+    integer=False,
+    raw_sigmoid=False,
+    exponential_base_end=False,
+):
     def schedule_fn(schedule, step, total_steps, start=1.0, end=0.0):
         if hard_coded:
             start, end = 1.0, (0.01 if schedule == "exponential" else 0.0)
@@ -165,7 +184,7 @@ def test_schedule_known_mistakes_are_named(name):
     assert expected_text in message
 
 
-# --- Exercise 6.3: mix_tokens -----------------------------------------------------------------
+# --- Exercise 6.3: mix_tokens ---------------------------------------------------------
 
 
 def inverted_mix(true_ids, predicted_ids, ratio, seed):
@@ -234,6 +253,8 @@ def test_mix_numpy_version_passes():
     def numpy_mix(true_ids, predicted_ids, ratio, seed):
         rng = np.random.default_rng(np.asarray(seed).tolist())
         coins = rng.random(np.shape(true_ids))
-        return np.where(coins < float(ratio), np.asarray(true_ids), np.asarray(predicted_ids))
+        return np.where(
+            coins < float(ratio), np.asarray(true_ids), np.asarray(predicted_ids)
+        )
 
     assert outcome("6.3", numpy_mix)[0] == "passed"

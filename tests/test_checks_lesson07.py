@@ -34,11 +34,12 @@ def test_tiny_model_outputs_end_at_different_steps():
     assert -1 in ends and len(ends) >= 3
 
 
-# --- Exercise 7.1: greedy_translate ----------------------------------------------------
+# --- Exercise 7.1: greedy_translate ---------------------------------------------------
 
 
-def make_greedy_one(feed_start=False, carry_state=True, stop=True, keep_end=True,
-                    include_start=False):
+def make_greedy_one(
+    feed_start=False, carry_state=True, stop=True, keep_end=True, include_start=False
+):
     def greedy_translate(model, src_ids, max_length):
         values, state, keys, mask = model.encode(src_ids)
         initial = state
@@ -79,7 +80,10 @@ def test_greedy_one_stub_is_not_attempted():
 
 GREEDY_ONE_MISTAKES = {
     "feeds start": (make_greedy_one(feed_start=True), "feeds [START] at every step"),
-    "state not carried": (make_greedy_one(carry_state=False), "does not carry the state"),
+    "state not carried": (
+        make_greedy_one(carry_state=False),
+        "does not carry the state",
+    ),
     "no stop": (make_greedy_one(stop=False), "does not stop at [END]"),
     "drops end": (make_greedy_one(keep_end=False), "drops [END]"),
     "returns start": (make_greedy_one(include_start=True), "returns [START]"),
@@ -94,11 +98,19 @@ def test_greedy_one_known_mistakes_are_named(name):
     assert expected_text in message
 
 
-# --- Exercise 7.2: greedy_decode_batch ---------------------------------------------------
+# --- Exercise 7.2: greedy_decode_batch ------------------------------------------------
 
 
-def make_greedy_batch(feed_start=False, carry_state=True, stop=True, axis=-1,
-                      stop_all=False, end_again=False, time_major=False, pad=True):
+def make_greedy_batch(
+    feed_start=False,
+    carry_state=True,
+    stop=True,
+    axis=-1,
+    stop_all=False,
+    end_again=False,
+    time_major=False,
+    pad=True,
+):
     def greedy_decode_batch(model, src_ids, max_length):
         values, state, keys, mask = model.encode(src_ids)
         initial = state
@@ -127,7 +139,10 @@ def make_greedy_batch(feed_start=False, carry_state=True, stop=True, axis=-1,
 
 def test_greedy_batch_reference_passes(capsys):
     assert outcome("7.2", make_greedy_batch())[0] == "passed"
-    library = lambda model, ids, n: search.greedy_decode(model, ids, n).tokens  # noqa: E731
+
+    def library(model, src_ids, max_length):
+        return search.greedy_decode(model, src_ids, max_length).tokens
+
     assert outcome("7.2", library)[0] == "passed"
     checks.check_greedy_decode_batch(make_greedy_batch())
     assert "passed" in capsys.readouterr().out
@@ -158,11 +173,18 @@ def test_greedy_batch_known_mistakes_are_named(name):
     assert expected_text in message
 
 
-# --- Exercise 7.3: beam_step -------------------------------------------------------------------
+# --- Exercise 7.3: beam_step ----------------------------------------------------------
 
 
-def make_beam_step(per_beam=False, swap=False, by_beam=False, no_scores=False,
-                   mixed=False, probabilities=False, unsorted=False):
+def make_beam_step(
+    per_beam=False,
+    swap=False,
+    by_beam=False,
+    no_scores=False,
+    mixed=False,
+    probabilities=False,
+    unsorted=False,
+):
     def beam_step(scores, log_probs):
         batch, beam, vocab = log_probs.shape
         if per_beam:
@@ -186,7 +208,9 @@ def make_beam_step(per_beam=False, swap=False, by_beam=False, no_scores=False,
         if swap:
             parents, tokens = tokens, parents
         if unsorted:
-            new_scores, parents, tokens = (x[:, ::-1] for x in (new_scores, parents, tokens))
+            new_scores, parents, tokens = (
+                x[:, ::-1] for x in (new_scores, parents, tokens)
+            )
         return new_scores, parents, tokens
 
     return beam_step
@@ -210,7 +234,11 @@ def test_beam_reference_agrees_with_an_exhaustive_search():
     new, parents, tokens = lesson07.beam_step_reference(scores, log_probs)
     for b in range(2):
         ranked = sorted(
-            ((scores[b, i] + log_probs[b, i, v], i, v) for i in range(3) for v in range(4)),
+            (
+                (scores[b, i] + log_probs[b, i, v], i, v)
+                for i in range(3)
+                for v in range(4)
+            ),
             reverse=True,
         )[:3]
         assert np.allclose(new[b], [r[0] for r in ranked])

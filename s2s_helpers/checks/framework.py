@@ -380,13 +380,15 @@ def solution_source(exercise_id: str) -> str:
 
 
 def show_solution(exercise_id: str) -> None:
-    """Print the solution of an exercise (try the hint first!)."""
-    source = solution_source(exercise_id)
-    lines = source.splitlines()
-    try:
-        start = next(i for i, ln in enumerate(lines) if "BEGIN SOLUTION" in ln)
-        end = next(i for i, ln in enumerate(lines) if "END SOLUTION" in ln)
-        body = "\n".join(lines[start + 1 : end])
-    except StopIteration:
-        body = source
+    """Print the solution of an exercise (try the hint first!).
+
+    The whole exercise cell is shown, every solution region included, without
+    the ``BEGIN SOLUTION`` / ``END SOLUTION`` marker lines.
+    """
+    lines = solution_source(exercise_id).splitlines()
+    body = "\n".join(
+        line
+        for line in lines
+        if "BEGIN SOLUTION" not in line and "END SOLUTION" not in line
+    )
     print(f"Solution of Exercise {exercise_id}:\n{body}")

@@ -105,7 +105,7 @@ def _as_tuple(value, size: int, name: str, what: str) -> list:
         received = (
             f"a list/tuple of {len(value)}"
             if isinstance(value, list)
-            else (type(value).__name__)
+            else type(value).__name__
         )
         fail(f"`{name}` should return {what}.", f"a tuple of {size}", received)
     return value
@@ -308,10 +308,11 @@ decoder_step_exercise = register(
         probe=_probe_step,
         judge=_judge_step,
         hint=(
-            "Four lines, in this order: `context, weights = decoder.attention(state, "
-            "values, keys=keys, mask=mask)`; `embedded = decoder.embedding(token_ids)`; "
-            "`output, new_state = decoder.cell(concatenate([context, embedded], "
-            "axis=-1), state)`; `logits = decoder.output_layer(output)`."
+            "Follow the four numbered steps: attention with the previous `state` as "
+            "the query; `decoder.embedding(token_ids)`; join context and embedding "
+            "with `ops.concatenate([...], axis=-1)` (context first) and give that and "
+            "the previous `state` to `decoder.cell`; `decoder.output_layer` on the "
+            "cell's output."
         ),
     )
 )

@@ -353,10 +353,10 @@ token_losses_exercise = register(
         probe=_probe_token_losses,
         judge=_judge_token_losses,
         hint=(
-            "`shifted = logits - max(logits, axis=-1, keepdims=True)`; `log_probs = "
-            "shifted - log(sum(exp(shifted), axis=-1, keepdims=True))`; pick the label's "
-            "entry with `take_along_axis(log_probs, tgt_out_ids[..., None], axis=-1)` "
-            "and return minus it, shape (batch, tgt_len)."
+            "Subtract each row's max (`keepdims=True`) before any `exp`; the "
+            "log-softmax is then `shifted - log(sum(exp(shifted)))` over the last "
+            "axis; `ops.take_along_axis` picks the label's entry once the ids get an "
+            "extra last axis. Return minus that, shape (batch, tgt_len)."
         ),
     )
 )

@@ -67,7 +67,10 @@ def _probe_train_step(train_step) -> dict:
     optimizer = keras.optimizers.SGD(learning_rate=LEARNING_RATE)  # no momentum
     try:
         loss = train_step(
-            model, optimizer, tf.constant(SRC_IDS), tf.constant(TGT_IN_IDS),
+            model,
+            optimizer,
+            tf.constant(SRC_IDS),
+            tf.constant(TGT_IN_IDS),
             tf.constant(TGT_OUT_IDS),
         )
     except NotImplementedError:
@@ -88,7 +91,9 @@ def _loss_and_gradients(model, loss_fn, labels, decoder_inputs):
     import tensorflow as tf
 
     with tf.GradientTape() as tape:
-        logits = model((tf.constant(SRC_IDS), tf.constant(decoder_inputs)), training=True)
+        logits = model(
+            (tf.constant(SRC_IDS), tf.constant(decoder_inputs)), training=True
+        )
         loss = loss_fn(tf.constant(labels), logits)
     gradients = tape.gradient(loss, model.trainable_variables)
     return float(loss), [tf.convert_to_tensor(g).numpy() for g in gradients]
@@ -108,7 +113,9 @@ def _reference_step() -> tuple[list, list, dict]:
         return keras.ops.mean(losses.token_losses(labels, logits))
 
     variants = {
-        "correct": _loss_and_gradients(model, losses.masked_loss, TGT_OUT_IDS, TGT_IN_IDS),
+        "correct": _loss_and_gradients(
+            model, losses.masked_loss, TGT_OUT_IDS, TGT_IN_IDS
+        ),
         "the loss is not masked: padding positions count as if they were tokens. "
         "Use `losses.masked_loss(tgt_out_ids, logits)`.": _loss_and_gradients(
             model, unmasked, TGT_OUT_IDS, TGT_IN_IDS
@@ -149,14 +156,19 @@ def _judge_train_step(obs: dict) -> str:
     if loss.size != 1:
         fail(
             f"`{name}` should return the scalar loss of the batch.",
-            expected="a scalar", received=f"shape {loss.shape}",
+            expected="a scalar",
+            received=f"shape {loss.shape}",
         )
     before, names, variants = _reference_step()
     variants = dict(variants)
     expected_loss, gradients = variants.pop("correct")
     expect_close(
-        "loss", loss.reshape(()), np.float64(expected_loss),
-        known_mistakes={message: np.float64(value) for message, (value, _) in variants.items()},
+        "loss",
+        loss.reshape(()),
+        np.float64(expected_loss),
+        known_mistakes={
+            message: np.float64(value) for message, (value, _) in variants.items()
+        },
         atol=1e-5,
     )
     after = obs["weights"]
@@ -167,7 +179,8 @@ def _judge_train_step(obs: dict) -> str:
         if obs["iterations"] != 1:
             fail(
                 "`optimizer.apply_gradients` should run exactly once per step.",
-                expected="1 optimizer step", received=f"{obs['iterations']} steps",
+                expected="1 optimizer step",
+                received=f"{obs['iterations']} steps",
             )
         return (
             "the masked loss is right and every weight moved by one optimizer step "
@@ -222,11 +235,12 @@ register(
         probe=_probe_train_step,
         judge=_judge_train_step,
         hint=(
-            "Inside `with tf.GradientTape() as tape:` compute `logits = model((src_ids, "
-            "tgt_in_ids), training=True)` and `loss = losses.masked_loss(tgt_out_ids, "
-            "logits)`. After the block: `gradients = tape.gradient(loss, "
-            "model.trainable_variables)`, then `optimizer.apply_gradients(zip("
-            "gradients, model.trainable_variables))`; return `loss`."
+            "Inside `with tf.GradientTape() as tape:` compute `logits = "
+            "model((src_ids, tgt_in_ids), training=True)` and `loss = "
+            "losses.masked_loss(tgt_out_ids, logits)`. After the block: "
+            "`gradients = tape.gradient(loss, model.trainable_variables)`, then "
+            "`optimizer.apply_gradients(zip(gradients, model.trainable_variables))`; "
+            "return `loss`."
         ),
     )
 )
@@ -250,7 +264,9 @@ SCHEDULE_CASES = (
     ("inverse_sigmoid", 100, 1.0, 0.0),
     ("inverse_sigmoid", 40, 0.9, 0.2),
 )
-STEP_FRACTIONS = np.array([0, 0.05, 0.1, 0.25, 0.4, 0.5, 0.6, 0.75, 0.9, 1.0, 1.25, 1.5])
+STEP_FRACTIONS = np.array(
+    [0, 0.05, 0.1, 0.25, 0.4, 0.5, 0.6, 0.75, 0.9, 1.0, 1.25, 1.5]
+)
 
 
 def _steps(total_steps: int) -> list[int]:
@@ -260,7 +276,10 @@ def _steps(total_steps: int) -> list[int]:
 def _probe_schedule(teacher_forcing_ratio) -> dict:
     values = []
     for schedule, total, start, end in SCHEDULE_CASES:
-        row = [teacher_forcing_ratio(schedule, step, total, start, end) for step in _steps(total)]
+        row = [
+            teacher_forcing_ratio(schedule, step, total, start, end)
+            for step in _steps(total)
+        ]
         values.append([float(framework.to_numpy(v)) for v in row])
     return {"values": np.array(values, np.float64)}
 
@@ -275,7 +294,9 @@ def _schedule_mistakes(schedule, step, total, start, end) -> dict[str, float]:
         "it runs backwards: it starts at `end` and finishes at `start`. At step 0 "
         "the ratio must be `start` (1.0: pure teacher forcing).": reference(
             schedule, step, total, end, start
-        ) if schedule != "exponential" or end > 0 else math.nan,
+        )
+        if schedule != "exponential" or end > 0
+        else math.nan,
         "it is not clipped after `total_steps`: past the end it keeps going (below "
         "`end`). Clip the progress `step / total_steps` to [0, 1].": _unclipped(
             schedule, step, total, start, end, k
@@ -318,13 +339,18 @@ def _judge_schedule(obs: dict) -> str:
     from s2s_helpers import training
 
     values = expect_shape(
-        "values", obs["values"], (len(SCHEDULE_CASES), len(STEP_FRACTIONS)),
+        "values",
+        obs["values"],
+        (len(SCHEDULE_CASES), len(STEP_FRACTIONS)),
         "cases, steps",
     )
     for row, (schedule, total, start, end) in zip(values, SCHEDULE_CASES):
         steps = _steps(total)
         expected = np.array(
-            [training.teacher_forcing_ratio(schedule, s, total, start, end) for s in steps]
+            [
+                training.teacher_forcing_ratio(schedule, s, total, start, end)
+                for s in steps
+            ]
         )
         if np.allclose(row, expected, atol=1e-4):
             continue
@@ -332,7 +358,9 @@ def _judge_schedule(obs: dict) -> str:
         variants = [_schedule_mistakes(schedule, s, total, start, end) for s in steps]
         for message in variants[0]:
             wrong = np.array([v[message] for v in variants], np.float64)
-            if np.all(np.isfinite(wrong)) and not np.allclose(wrong, expected, atol=1e-4):
+            if np.all(np.isfinite(wrong)) and not np.allclose(
+                wrong, expected, atol=1e-4
+            ):
                 if np.allclose(row, wrong, atol=1e-4):
                     raise CheckFailed(f"`{call}`: {message}")
         fail(
@@ -382,8 +410,10 @@ def _probe_mix(mix_tokens) -> dict:
 
     def call(ratio, seed):
         out = mix_tokens(
-            tf.constant(TRUE_IDS), tf.constant(PREDICTED_IDS),
-            tf.constant(ratio, tf.float32), tf.constant(seed, tf.int32),
+            tf.constant(TRUE_IDS),
+            tf.constant(PREDICTED_IDS),
+            tf.constant(ratio, tf.float32),
+            tf.constant(seed, tf.int32),
         )
         return framework.to_numpy(out)
 
@@ -403,7 +433,11 @@ def _judge_mix(obs: dict) -> str:
     outputs = [expect_shape(name, out, (POSITIONS,), "batch") for out in obs["outputs"]]
     for out in outputs:
         if out.dtype.kind not in "iu":
-            fail(f"`{name}` should return token ids (integers).", "an integer dtype", out.dtype)
+            fail(
+                f"`{name}` should return token ids (integers).",
+                "an integer dtype",
+                out.dtype,
+            )
         mixed = ~((out == TRUE_IDS) | (out == PREDICTED_IDS))
         if np.any(mixed):
             fail(

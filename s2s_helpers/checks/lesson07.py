@@ -1,4 +1,4 @@
-"""Checks for lesson 07 (inference): greedy decoding, single and batched, and a beam step.
+"""Checks for lesson 07 (inference): greedy decoding (single and batched), a beam step.
 
 * 7.1 ``greedy_translate(model, src_ids, max_length)`` decodes one sentence,
   `(1, src_len)`, and returns its token ids up to and including ``[END]``.
@@ -24,7 +24,13 @@ import functools
 import numpy as np
 
 from s2s_helpers.checks import framework
-from s2s_helpers.checks.framework import CheckFailed, Exercise, expect_shape, fail, register
+from s2s_helpers.checks.framework import (
+    CheckFailed,
+    Exercise,
+    expect_shape,
+    fail,
+    register,
+)
 from s2s_helpers.data import END_ID, PAD_ID, START_ID
 
 # --- a tiny model with fixed weights (7.1, 7.2) ------------------------------------
@@ -57,7 +63,9 @@ def tiny_model():
     model = seq2seq.Seq2Seq(SRC_VOCAB, TGT_VOCAB, EMBEDDING_DIM, UNITS)
     model((SRC_IDS[:1], SRC_IDS[:1, :3]))
     rng = np.random.default_rng(26)
-    weights = [rng.normal(0.0, 1.5, w.shape).astype(np.float32) for w in model.get_weights()]
+    weights = [
+        rng.normal(0.0, 1.5, w.shape).astype(np.float32) for w in model.get_weights()
+    ]
     bias = weights[-1]  # the output layer's bias, (vocab,)
     bias[[PAD_ID, 1, START_ID]] -= 30.0
     bias[END_ID] -= 1.0
@@ -89,11 +97,17 @@ def _decode_variant(
     done = np.zeros(batch, bool)
     tokens = np.zeros((batch, MAX_LENGTH), np.int64)
     for t in range(MAX_LENGTH):
-        logits, new_state, _ = model.decoder.step(tf.constant(token), state, values, keys, mask)
-        chosen = np.argmax(logits.numpy(), axis=argmax_axis).astype(np.int32)  # (batch,)
+        logits, new_state, _ = model.decoder.step(
+            tf.constant(token), state, values, keys, mask
+        )
+        chosen = np.argmax(logits.numpy(), axis=argmax_axis).astype(
+            np.int32
+        )  # (batch,)
         if stop:
             chosen = np.where(done, END_ID if end_again else PAD_ID, chosen)
-        tokens[:, t] = chosen if keep_end else np.where(chosen == END_ID, PAD_ID, chosen)
+        tokens[:, t] = (
+            chosen if keep_end else np.where(chosen == END_ID, PAD_ID, chosen)
+        )
         done = done | (chosen == END_ID)
         token = np.full([batch], START_ID, np.int32) if feed_start else chosen
         state = new_state if carry_state else initial
@@ -130,7 +144,9 @@ def _greedy_references() -> tuple[np.ndarray, dict[str, np.ndarray]]:
 
     model = tiny_model()
     expected = search.greedy_decode(model, SRC_IDS, MAX_LENGTH, compiled=False).tokens
-    mistakes = {m: _decode_variant(model, SRC_IDS, **kw) for m, kw in GREEDY_MISTAKES.items()}
+    mistakes = {
+        m: _decode_variant(model, SRC_IDS, **kw) for m, kw in GREEDY_MISTAKES.items()
+    }
     return expected.astype(np.int64), mistakes
 
 
@@ -163,7 +179,7 @@ def _as_ids(value) -> np.ndarray:
     return framework.to_numpy(value).reshape(-1)
 
 
-# --- Exercise 7.1: greedy decoding of one sentence --------------------------------------
+# --- Exercise 7.1: greedy decoding of one sentence ------------------------------------
 
 
 def _probe_greedy_one(greedy_translate) -> dict:
@@ -180,12 +196,18 @@ def _probe_greedy_one(greedy_translate) -> dict:
 def _judge_greedy_one(obs: dict) -> str:
     name = "greedy_translate(model, src_ids, max_length)"
     expected_rows, mistakes = _greedy_references()
-    per_row = {m: [_row_tokens(r, stop=kw.get("stop", True)) for r in out]
-               for (m, out), kw in zip(mistakes.items(), GREEDY_MISTAKES.values())}
+    per_row = {
+        m: [_row_tokens(r, stop=kw.get("stop", True)) for r in out]
+        for (m, out), kw in zip(mistakes.items(), GREEDY_MISTAKES.values())
+    }
     results = [np.asarray(r) for r in obs["results"]]
     for row, (result, expected_row) in enumerate(zip(results, expected_rows)):
         if result.dtype.kind not in "iu":
-            fail(f"`{name}` should return token ids (integers).", "integers", result.dtype)
+            fail(
+                f"`{name}` should return token ids (integers).",
+                "integers",
+                result.dtype,
+            )
         got = [int(t) for t in result]
         expected = _row_tokens(expected_row)
         if got == expected:
@@ -206,7 +228,11 @@ def _judge_greedy_one(obs: dict) -> str:
                 f"Stop the loop once the chosen token is [END] (id {END_ID}).\n"
                 f"    expected: {expected}\n    received: {got}"
             )
-        wrongs = [m for m, rows in per_row.items() if rows[row] == got and rows[row] != expected]
+        wrongs = [
+            m
+            for m, rows in per_row.items()
+            if rows[row] == got and rows[row] != expected
+        ]
         if wrongs:
             raise CheckFailed(f"`{name}` {wrongs[0]}")
         fail(
@@ -242,7 +268,7 @@ def check_greedy_translate(greedy_translate) -> str:
     return framework.run("7.1", greedy_translate)
 
 
-# --- Exercise 7.2: batched greedy decoding -------------------------------------------------
+# --- Exercise 7.2: batched greedy decoding --------------------------------------------
 
 
 def _probe_greedy_batch(greedy_decode_batch) -> dict:
@@ -339,7 +365,7 @@ def check_greedy_decode_batch(greedy_decode_batch) -> str:
     return framework.run("7.2", greedy_decode_batch)
 
 
-# --- Exercise 7.3: one beam search step ------------------------------------------------
+# --- Exercise 7.3: one beam search step -----------------------------------------------
 
 
 def _log_softmax(x: np.ndarray) -> np.ndarray:
@@ -358,7 +384,7 @@ def _beam_cases() -> list[tuple[np.ndarray, np.ndarray]]:
 
 
 def beam_step_reference(scores: np.ndarray, log_probs: np.ndarray):
-    """Numpy: the ``beam`` best (score, parent, token) over every beam x vocab choice."""
+    """Numpy: the ``beam`` best (score, parent, token) of all beam x vocab choices."""
     batch, beam, vocab = log_probs.shape
     candidates = (scores[:, :, None] + log_probs).reshape(batch, beam * vocab)
     best = np.argsort(-candidates, axis=1, kind="stable")[:, :beam]  # (batch, beam)
@@ -379,7 +405,9 @@ def _beam_mistakes(scores, log_probs) -> dict[str, tuple]:
     only_new = beam_step_reference(np.zeros_like(scores), log_probs)
     mixed = (scores[:, :, None] + np.exp(log_probs)).reshape(batch, beam * vocab)
     mixed_best = np.argsort(-mixed, axis=1, kind="stable")[:, :beam]
-    probs = (np.exp(scores)[:, :, None] + np.exp(log_probs)).reshape(batch, beam * vocab)
+    probs = (np.exp(scores)[:, :, None] + np.exp(log_probs)).reshape(
+        batch, beam * vocab
+    )
     probs_best = np.argsort(-probs, axis=1, kind="stable")[:, :beam]
     return {
         "chooses per beam (the best token of each beam) instead of the best `beam` "
@@ -389,17 +417,23 @@ def _beam_mistakes(scores, log_probs) -> dict[str, tuple]:
         "% vocab`.": (new, token, parent),
         "divides the flat index by `beam` instead of `vocab`: candidate `i` of the "
         "flat (beam * vocab) axis comes from beam `i // vocab`, token `i % vocab`.": (
-            new, best // beam, best % beam
+            new,
+            best // beam,
+            best % beam,
         ),
         "forgets the beams' scores: a candidate's score is the beam's score *plus* "
         "the token's log-probability.": only_new,
         "adds a probability to a log-probability: add log-probabilities (`scores + "
         "log_probs`), never `exp(...)`.": (
-            np.take_along_axis(mixed, mixed_best, 1), mixed_best // vocab, mixed_best % vocab
+            np.take_along_axis(mixed, mixed_best, 1),
+            mixed_best // vocab,
+            mixed_best % vocab,
         ),
         "adds probabilities: the score of a sequence is the *sum of log-probabilities* "
         "(the log of the product of probabilities).": (
-            np.take_along_axis(probs, probs_best, 1), probs_best // vocab, probs_best % vocab
+            np.take_along_axis(probs, probs_best, 1),
+            probs_best // vocab,
+            probs_best % vocab,
         ),
     }
 
@@ -421,8 +455,9 @@ def _judge_beam_step(obs: dict) -> str:
     if obs["results"] is None or any(len(r) != 3 for r in obs["results"]):
         fail(
             f"`{name}` should return three tensors: (new_scores, parents, tokens).",
-            received=obs["returned"] if obs["results"] is None else
-            f"{[len(r) for r in obs['results']]} values",
+            received=obs["returned"]
+            if obs["results"] is None
+            else f"{[len(r) for r in obs['results']]} values",
         )
     for (scores, log_probs), result in zip(_beam_cases(), obs["results"]):
         batch, beam, vocab = log_probs.shape

@@ -27,7 +27,12 @@ from s2s_helpers.checks.framework import (
 # --- Exercise 10.1: downsample_mask -------------------------------------------
 
 # (frames, factor, real frames per example): batch != frames in every case.
-MASK_CASES = ((10, 4, (10, 7, 3, 1)), (8, 4, (8, 5, 2)), (9, 2, (9, 4, 5)), (16, 8, (16, 9)))
+MASK_CASES = (
+    (10, 4, (10, 7, 3, 1)),
+    (8, 4, (8, 5, 2)),
+    (9, 2, (9, 4, 5)),
+    (16, 8, (16, 9)),
+)
 
 
 def _lengths_to_mask(lengths, frames: int) -> np.ndarray:
@@ -48,7 +53,9 @@ def _mask_mistakes(mask: np.ndarray, factor: int) -> dict[str, np.ndarray]:
             :, factor - 1 :: factor
         ],
         "has floor(frames / factor) positions: a 'same'-padded stride-2 "
-        "convolution keeps a partial window, so there are ceil(frames / factor).": mask[:, : frames // factor * factor : factor],
+        "convolution keeps a partial window, so there are ceil(frames / factor).": mask[
+            :, : frames // factor * factor : factor
+        ],
         "downsampled the batch axis; keep every example and step along "
         "frames (axis 1).": mask[::factor],
     }
@@ -155,9 +162,9 @@ def _log_mel_variants(waveform: np.ndarray) -> tuple[np.ndarray, dict]:
         "lower_edge_hertz=80.0 and upper_edge_hertz=7600.0.": np.log(
             magnitude**2 @ mel(125.0, 3800.0).numpy() + 1e-6
         ),
-        "builds the mel filter bank for the default sample rate of 8000 Hz; "
-        "pass sample_rate=22050.": np.log(
-            magnitude**2 @ mel(rate=8000).numpy() + 1e-6
+        "uses the defaults of linear_to_mel_weight_matrix (8000 Hz, 125 to 3800 "
+        "Hz); pass sample_rate=22050, 80.0 and 7600.0.": np.log(
+            magnitude**2 @ mel(125.0, 3800.0, rate=8000).numpy() + 1e-6
         ),
     }
 

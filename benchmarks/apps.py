@@ -1,0 +1,232 @@
+"""Full-mode results of the application lessons 08-10: translation, dialogue, speech.
+
+Each task runs its solution notebook top to bottom in full mode (``S2S_QUICK``
+unset), exactly as a learner would, then reads the numbers the notebook
+computed (held-out BLEU/chrF, dialogue metrics, CER/WER, training time). They
+are printed and written to the "## Applications" section of
+docs/BENCHMARKS.md, one subsection per task (other sections are left as they
+are).
+
+    .venv/bin/python benchmarks/apps.py                      # all three tasks
+    .venv/bin/python benchmarks/apps.py speech --no-write    # one task, print only
+    .venv/bin/python benchmarks/apps.py translation --keep /tmp/executed
+
+Expect about 15 minutes per task on 2 CPU cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+COMMAND = ".venv/bin/python benchmarks/apps.py"
+
+# The notebook variables that hold each task's results, read after the run.
+REPORT_CELL = {
+    "translation": """{
+    "train_pairs": len(train_pairs), "test_pairs": len(test_pairs),
+    "test_chapters": len({(p.book, p.chapter) for p in test_pairs}),
+    "epochs": epochs, "training_seconds": training_seconds, "max_tokens": max_tokens,
+    "units": units, "results": {m: list(v) for m, v in results.items()},
+}""",
+    "dialogue": """{
+    "train_pairs": len(pairs["train"]), "test_pairs": len(pairs["test"]),
+    "test_conversations": len(splits["test"]), "epochs": epochs,
+    "training_seconds": training_seconds,
+    "results": {name: {k: float(v) for k, v in row.items()} for name, row in results.items()},
+}""",
+    "speech": """{
+    "train_utterances": len(train_examples), "test_utterances": len(test_examples),
+    "epochs": epochs, "training_seconds": training_seconds,
+    "units": model.units, "downsampling_layers": model.downsampling_layers,
+    "results": {name: list(v) for name, v in results.items()},
+}""",
+}
+NOTEBOOKS = {
+    "translation": "08_translation.ipynb",
+    "dialogue": "09_dialogue.ipynb",
+    "speech": "10_speech.ipynb",
+}
+TITLES = {
+    "translation": "Translation, English to Spanish (lesson 08)",
+    "dialogue": "Dialogue (lesson 09)",
+    "speech": "Speech recognition (lesson 10)",
+}
+MARKER = "S2S_APPS_REPORT "
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def run_notebook(task: str, keep: Path | None) -> dict:
+    """Execute a solution notebook in full mode; return its report and timings."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    os.environ.pop("S2S_QUICK", None)  # the kernel inherits the environment
+    notebook = nbformat.read(ROOT / "solutions" / NOTEBOOKS[task], as_version=4)
+    report = (
+        "import json\nprint("
+        + repr(MARKER)
+        + " + json.dumps("
+        + REPORT_CELL[task]
+        + "))"
+    )
+    notebook.cells.append(nbformat.v4.new_code_cell(report))
+    client = NotebookClient(notebook, timeout=3600, kernel_name="python3",
+                            resources={"metadata": {"path": str(ROOT)}})  # fmt: skip
+    load_before = os.getloadavg()[0]
+    started = time.perf_counter()
+    try:
+        client.execute()
+    finally:
+        if keep is not None:
+            keep.mkdir(parents=True, exist_ok=True)
+            nbformat.write(notebook, keep / NOTEBOOKS[task])
+    seconds = time.perf_counter() - started
+    text = "".join(output.get("text", "") for output in notebook.cells[-1].outputs)
+    report = json.loads(text.split(MARKER, 1)[1])
+    report.update(notebook_seconds=seconds, load_before=load_before,
+                  load_after=os.getloadavg()[0])  # fmt: skip
+    return report
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 60:.1f}"
+
+
+def section_lines(task: str, report: dict, machine: str) -> list[str]:
+    results = report["results"]
+    lines = [f"### {TITLES[task]}", ""]
+    if task == "translation":
+        lines += ["| decoding | BLEU | chrF |", "|---|---|---|"]
+        for method, (bleu, chrf, _) in results.items():
+            name = "beam search, width 4" if method == "beam" else method
+            lines.append(f"| {name} | {bleu:.2f} | {chrf:.2f} |")
+        lines += ["", (
+            f"King James Version to Reina-Valera 1909, verse pairs of at most 16 words "
+            f"on both sides; {report['test_pairs']} held-out verses from "
+            f"{report['test_chapters']} whole chapters never seen in training. "
+            f"Word vocabularies of {report['max_tokens']} tokens, scored with "
+            "sacrebleu on normalised text (lower case, accents stripped). "
+            f"Trained on {report['train_pairs']} pairs, {report['epochs']} epochs, "
+            f"bidirectional GRU of {report['units']} units: "
+            f"{_minutes(report['training_seconds'])} min of training."
+        )]  # fmt: skip
+    elif task == "dialogue":
+        keys = list(next(iter(results.values())))
+        lines += ["| replies | " + " | ".join(keys) + " |",
+                  "|---" * (len(keys) + 1) + "|"]  # fmt: skip
+        for name, row in results.items():
+            values = [f"{row[k]:.2f}" if k in ("BLEU", "chrF") else f"{row[k]:.3f}"
+                      for k in keys]  # fmt: skip
+            lines.append(f"| {name} | " + " | ".join(values) + " |")
+        lines += ["", (
+            f"chatterbot-corpus, {report['test_pairs']} (prompt, reply) pairs of "
+            f"{report['test_conversations']} held-out conversations. exact: exact "
+            "match with the held-out reply; copied: share of replies found verbatim "
+            "among the training replies; top reply: share of prompts given the single "
+            f"most common reply. Trained on {report['train_pairs']} pairs, "
+            f"{report['epochs']} epochs: {_minutes(report['training_seconds'])} min "
+            "of training."
+        )]  # fmt: skip
+    else:
+        lines += ["| test set | decoding | CER | WER |", "|---|---|---|---|"]
+        for name, (cer, wer) in results.items():
+            voices, method = name.split(", ")
+            lines.append(f"| {voices} | {method} | {cer:.4f} | {wer:.4f} |")
+        lines += ["", (
+            f"eSpeak NG phrases (numbers, dates, times, commands); "
+            f"{report['test_utterances']} test utterances per test set, with voices "
+            "en+m6, en+m7, en+f4, en+f5 held out of training. Trained on "
+            f"{report['train_utterances']} utterances, {report['epochs']} epochs, "
+            f"{2 ** report['downsampling_layers']}x downsampling, {report['units']} "
+            f"units: {_minutes(report['training_seconds'])} min of training."
+        )]  # fmt: skip
+    lines += ["", (
+        f"Whole notebook {_minutes(report['notebook_seconds'])} min; {machine}, "
+        f"load average {report['load_before']:.1f} at the start and "
+        f"{report['load_after']:.1f} at the end, "
+        f"{datetime.date.today().isoformat()}. Reproduce: `{COMMAND} {task}`."
+    ), ""]  # fmt: skip
+    return lines
+
+
+def write_subsection(path: Path, task: str, lines: list[str]) -> None:
+    """Replace (or add) one task's subsection of "## Applications"."""
+    text = path.read_text() if path.exists() else "# Benchmarks\n"
+    section = re.compile(r"^## Applications\n.*?(?=^## |\Z)", re.MULTILINE | re.DOTALL)
+    match = section.search(text)
+    if match is None:
+        intro = (
+            "## Applications\n\nFull-mode runs of the solution notebooks of lessons "
+            "08-10 (without `S2S_QUICK`), with the numbers each lesson states.\n\n"
+        )
+        text = text.rstrip("\n") + "\n\n" + intro
+        match = section.search(text)
+    body = match.group(0)
+    block = "\n".join(lines)
+    title = re.escape(f"### {TITLES[task]}")
+    subsection = re.compile(rf"^{title}\n.*?(?=^### |\Z)", re.MULTILINE | re.DOTALL)
+    if subsection.search(body):
+        body = subsection.sub(lambda _: block + "\n", body)
+    else:
+        order = list(TITLES)
+        later = [
+            t for t in order[order.index(task) + 1 :] if f"### {TITLES[t]}" in body
+        ]
+        if later:
+            position = body.index(f"### {TITLES[later[0]]}")
+            body = body[:position] + block + "\n" + body[position:]
+        else:
+            body = body.rstrip("\n") + "\n\n" + block + "\n"
+    text = text[: match.start()] + body + text[match.end() :]
+    path.write_text(text.rstrip("\n") + "\n")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "tasks", nargs="*", help=f"some of {list(NOTEBOOKS)} (default: all)"
+    )
+    parser.add_argument("--no-write", action="store_true", help="only print")
+    parser.add_argument("--keep", type=Path, help="save the executed notebooks here")
+    args = parser.parse_args(argv)
+    unknown = sorted(set(args.tasks) - set(NOTEBOOKS))
+    if unknown:
+        parser.error(f"unknown task(s) {unknown}; choose from {list(NOTEBOOKS)}")
+    cores = (
+        len(os.sched_getaffinity(0))
+        if hasattr(os, "sched_getaffinity")
+        else os.cpu_count()
+    )
+    machine = f"{cpu_model()}, {cores} cores, Python {platform.python_version()}"
+    for task in args.tasks or list(NOTEBOOKS):
+        print(f"running {NOTEBOOKS[task]} in full mode ...", flush=True)
+        report = run_notebook(task, args.keep)
+        lines = section_lines(task, report, machine)
+        print("\n".join(lines))
+        print(json.dumps(report, indent=1), flush=True)
+        if not args.no_write:
+            write_subsection(ROOT / "docs" / "BENCHMARKS.md", task, lines)
+            print(f"updated docs/BENCHMARKS.md (## Applications, {TITLES[task]})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,183 @@
+"""What the benchmarks share: the date task at the lessons' settings, timers, the machine.
+
+The settings are those of ``demo.train_date_translator`` (the date lessons'
+defaults): 20,000 training dates, embedding_dim 32, units 64, batch 64, Adam.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+import re
+import statistics
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+# isort: off
+import s2s_helpers  # noqa: F401  (first: it silences TensorFlow's start-up logs)
+
+# isort: on
+import keras
+import numpy as np
+import tensorflow as tf
+
+from benchmarks import seed_baseline
+from s2s_helpers import data, demo, seq2seq
+
+EMBEDDING_DIM, UNITS, BATCH_SIZE = 32, 64, 64
+MAX_SRC_LEN, MAX_TGT_LEN = demo.MAX_SRC_LEN, demo.MAX_TGT_LEN
+
+
+@dataclass
+class DateTask:
+    """The date task as ``demo.train_date_translator`` splits it.
+
+    Attributes:
+        arrays: training ``(src_ids, tgt_in_ids, tgt_out_ids)``, `(20000, len)`.
+        val_pairs, test_pairs: 500 and 1,000 held-out (written, iso) pairs.
+        test_ids: int `(1000, src_len)` the test sources, padded.
+    """
+
+    src_vocab: data.Vocabulary
+    tgt_vocab: data.Vocabulary
+    arrays: tuple
+    val_pairs: list
+    test_pairs: list
+    test_ids: np.ndarray
+
+    def dataset(self, seed: int = 0):
+        """The reference pipeline: cached, shuffled, batched, prefetched."""
+        return data.make_dataset(
+            self.arrays, BATCH_SIZE, shuffle=True, seed=seed, drop_remainder=True
+        )
+
+    def seed_style_dataset(self, seed: int = 0):
+        """The classic tutorial's pipeline: no cache, no prefetch."""
+        src_ids, tgt_in_ids, tgt_out_ids = self.arrays
+        dataset = tf.data.Dataset.from_tensor_slices((src_ids, tgt_in_ids, tgt_out_ids))
+        dataset = dataset.shuffle(len(src_ids), seed=seed)
+        return dataset.batch(BATCH_SIZE, drop_remainder=True)
+
+
+def date_task(
+    train_size: int = 20000, test_size: int = 1000, seed: int = 0
+) -> DateTask:
+    train_pairs, held_out = data.date_splits(train_size, test_size + 500, seed=seed)
+    val_pairs, test_pairs = held_out[:500], held_out[500:]
+    src_vocab, tgt_vocab = data.date_vocabularies(train_pairs)
+    arrays = data.encode_pairs(
+        train_pairs, src_vocab, tgt_vocab, MAX_SRC_LEN, MAX_TGT_LEN
+    )
+    test_ids = data.encode_pairs(
+        test_pairs, src_vocab, tgt_vocab, MAX_SRC_LEN, MAX_TGT_LEN
+    )[0]
+    return DateTask(src_vocab, tgt_vocab, arrays, val_pairs, test_pairs, test_ids)
+
+
+def reference_model(task: DateTask, seed: int = 0) -> seq2seq.Seq2Seq:
+    """The reference model, built, with the initial weights of ``seed``."""
+    keras.utils.set_random_seed(seed)
+    model = seq2seq.Seq2Seq(
+        task.src_vocab.size, task.tgt_vocab.size, EMBEDDING_DIM, UNITS
+    )
+    model.build(((None, MAX_SRC_LEN), (None, MAX_TGT_LEN)))
+    return model
+
+
+def baseline_like(reference, task: DateTask) -> seed_baseline.SeedSeq2Seq:
+    """A seed-style model holding a copy of ``reference``'s current weights."""
+    baseline = seed_baseline.SeedSeq2Seq(
+        task.src_vocab.size, task.tgt_vocab.size, EMBEDDING_DIM, UNITS
+    )
+    baseline.build(MAX_SRC_LEN)
+    seed_baseline.copy_weights(reference, baseline)
+    return baseline
+
+
+# --- timing --------------------------------------------------------------------
+
+
+@dataclass
+class Timing:
+    """Wall and process CPU seconds of one timed block, and what it processed."""
+
+    wall: float
+    cpu: float
+    items: float
+
+
+def timed(block) -> Timing:
+    """Run ``block()`` (which returns the number of items it processed) and time it."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    items = block()
+    return Timing(time.perf_counter() - wall, time.process_time() - cpu, items)
+
+
+def alternate(rounds: int, reference, baseline) -> tuple[list[Timing], list[Timing]]:
+    """Time both blocks ``rounds`` times each, in A B B A A B ... order.
+
+    Alternating cancels slow drifts of the machine's load between the two.
+    """
+    timings: tuple[list[Timing], list[Timing]] = ([], [])
+    for number in range(rounds):
+        order = (0, 1) if number % 2 == 0 else (1, 0)
+        for side in order:
+            timings[side].append(timed((reference, baseline)[side]))
+    return timings
+
+
+def median(values) -> float:
+    return float(statistics.median(values))
+
+
+def rate(timing: Timing) -> float:
+    return timing.items / timing.wall
+
+
+def ratio_of_rates(fast: list[Timing], slow: list[Timing]) -> float:
+    """Median over rounds of (fast items/s) / (slow items/s), rounds paired."""
+    return median([rate(a) / rate(b) for a, b in zip(fast, slow)])
+
+
+# --- the machine and the report ---------------------------------------------------
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def machine() -> dict:
+    """What the numbers were measured on (threads: 0 means TensorFlow's default)."""
+    return {
+        "cpu": cpu_model(),
+        "nproc": os.cpu_count(),
+        "usable_cores": len(os.sched_getaffinity(0)),
+        "intra_op_threads": tf.config.threading.get_intra_op_parallelism_threads(),
+        "inter_op_threads": tf.config.threading.get_inter_op_parallelism_threads(),
+        "gpus": len(tf.config.list_physical_devices("GPU")),
+        "python": platform.python_version(),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "date": datetime.date.today().isoformat(),
+    }
+
+
+def write_section(path: Path, title: str, section: str) -> None:
+    """Replace (or add) the ``## title`` section of ``path``, keeping the others."""
+    text = path.read_text() if path.exists() else "# Benchmarks\n"
+    pattern = re.compile(
+        rf"^## {re.escape(title)}\n.*?(?=^## |\Z)", re.MULTILINE | re.DOTALL
+    )
+    if pattern.search(text):
+        text = pattern.sub(lambda _: section.rstrip("\n") + "\n\n", text)
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    path.write_text(text.rstrip("\n") + "\n")

@@ -1,0 +1,284 @@
+"""The measurements: equal losses, training and decoding speed, time to 99%, memory.
+
+Every function takes the date task of ``harness.date_task`` and returns plain
+numbers; ``benchmarks.run`` puts them in a table.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+from benchmarks import harness, seed_baseline
+from benchmarks.harness import MAX_TGT_LEN, DateTask, Timing
+from s2s_helpers import demo, metrics, search, training
+from s2s_helpers.translator import Translator
+
+
+class ReferenceTraining:
+    """The reference's compiled train step, called the way ``Trainer.fit`` calls it.
+
+    ``Trainer.fit`` trains whole epochs; the benchmarks need single steps (to
+    time them and to evaluate every few steps), so they call the Trainer's
+    compiled step directly, with the constant teacher-forcing ratio 1.0 of the
+    date lessons and one scheduled-sampling seed per step.
+    """
+
+    def __init__(self, trainer: training.Trainer, dataset):
+        started = time.perf_counter()
+        trainer._compile(dataset)  # trace (XLA compiles at the first call)
+        self.trace_seconds = time.perf_counter() - started
+        self.trainer = trainer
+        self.steps = 0
+        self._ratio = tf.constant(1.0)
+
+    def step(self, inputs, tgt_out_ids):
+        seed = tf.constant([self.trainer.seed, self.steps], tf.int32)
+        loss, _ = self.trainer._train_step(inputs, tgt_out_ids, self._ratio, seed)
+        self.trainer.step.assign_add(1)
+        self.steps += 1
+        return loss
+
+
+@dataclass
+class Pair:
+    """A reference and a baseline trained side by side from the same weights."""
+
+    model: object
+    reference: ReferenceTraining
+    baseline: seed_baseline.SeedSeq2Seq
+    baseline_step: object
+    ref_losses: list[float]
+    base_losses: list[float]
+    ref_first_step: float  # seconds of the first step: tracing and compiling
+    base_first_step: float
+
+    @property
+    def max_loss_difference(self) -> float:
+        return float(np.max(np.abs(np.subtract(self.ref_losses, self.base_losses))))
+
+
+def loss_curves(task: DateTask, steps: int = 50) -> Pair:
+    """Train both for ``steps`` steps on the same batches from the same weights."""
+    model = harness.reference_model(task, seed=0)
+    dataset = task.dataset(seed=0)
+    reference = ReferenceTraining(training.Trainer(model, "adam"), dataset)
+    baseline = harness.baseline_like(model, task)
+    baseline_step = seed_baseline.make_train_step(
+        baseline, training.make_optimizer("adam")
+    )
+    ref_losses, base_losses, first = [], [], []
+    for (src_ids, tgt_in_ids), tgt_out_ids in dataset.take(steps):
+        started = time.perf_counter()
+        ref_losses.append(float(reference.step((src_ids, tgt_in_ids), tgt_out_ids)))
+        middle = time.perf_counter()
+        base_losses.append(float(baseline_step(src_ids, tgt_in_ids, tgt_out_ids)))
+        if not first:
+            ref_first = reference.trace_seconds + middle - started
+            first = [ref_first, time.perf_counter() - middle]
+    return Pair(
+        model, reference, baseline, baseline_step, ref_losses, base_losses, *first
+    )
+
+
+def training_throughput(
+    task: DateTask, pair: Pair, rounds: int, steps: int
+) -> tuple[list[Timing], list[Timing]]:
+    """Target tokens per block of ``steps`` steps, each side on its own pipeline.
+
+    The reference reads ``data.make_dataset`` (cached, prefetched); the
+    baseline the classic ``from_tensor_slices -> shuffle -> batch`` pipeline.
+    """
+    ref_batches = iter(task.dataset(seed=1).repeat())
+    base_batches = iter(task.seed_style_dataset(seed=1).repeat())
+
+    def reference_block():
+        tokens = 0
+        for _ in range(steps):
+            inputs, tgt_out_ids = next(ref_batches)
+            loss = pair.reference.step(inputs, tgt_out_ids)
+            tokens += np.count_nonzero(tgt_out_ids.numpy())
+        float(loss)
+        return tokens
+
+    def baseline_block():
+        tokens = 0
+        for _ in range(steps):
+            src_ids, tgt_in_ids, tgt_out_ids = next(base_batches)
+            loss = pair.baseline_step(src_ids, tgt_in_ids, tgt_out_ids)
+            tokens += np.count_nonzero(tgt_out_ids.numpy())
+        float(loss)
+        return tokens
+
+    reference_block(), baseline_block()  # warm up (pipelines, caches)
+    return harness.alternate(rounds, reference_block, baseline_block)
+
+
+@dataclass
+class Convergence:
+    """One run to the target held-out exact match."""
+
+    steps: int
+    train_seconds: float  # every step, the first (XLA compile) included
+    startup_seconds: float  # tracing + the first step
+    step_seconds: float  # median seconds of one step
+    val_exact_match: float
+    test_exact_match: float
+    snapshots: dict = field(default_factory=dict)
+
+
+def time_to_exact_match(
+    task: DateTask,
+    seed: int,
+    target: float = 0.99,
+    check_every: int = 25,
+    max_steps: int = 4000,
+    snapshot_steps: tuple[int, ...] = (),
+) -> tuple[Convergence, object]:
+    """Train the reference until greedy exact match on the 500 validation dates
+    reaches ``target``, checking every ``check_every`` steps.
+
+    The clock runs during training steps only, not during the checks.
+
+    Returns:
+        the run, and the trained model.
+    """
+    model = harness.reference_model(task, seed)
+    translator = Translator(
+        model, task.src_vocab, task.tgt_vocab, harness.MAX_SRC_LEN, MAX_TGT_LEN
+    )
+    dataset = task.dataset(seed)
+    reference = ReferenceTraining(training.Trainer(model, "adam", seed=seed), dataset)
+    durations, snapshots, accuracy = [], {}, 0.0
+    while accuracy < target and len(durations) < max_steps:
+        batches = iter(dataset)
+        while accuracy < target and len(durations) < max_steps:
+            started = time.perf_counter()
+            batch = next(batches, None)
+            if batch is None:
+                break  # end of the epoch: reshuffle
+            float(reference.step(*batch))
+            durations.append(time.perf_counter() - started)
+            if len(durations) in snapshot_steps:
+                snapshots[len(durations)] = model.get_weights()
+            if len(durations) % check_every == 0:
+                accuracy = demo.date_exact_match(translator, task.val_pairs)
+    run = Convergence(
+        steps=len(durations),
+        train_seconds=reference.trace_seconds + sum(durations),
+        startup_seconds=reference.trace_seconds + durations[0],
+        step_seconds=harness.median(durations[1:]),
+        val_exact_match=accuracy,
+        test_exact_match=demo.date_exact_match(translator, task.test_pairs),
+        snapshots=snapshots,
+    )
+    return run, model
+
+
+def greedy_throughput(
+    task: DateTask, model, rounds: int, sentences: int
+) -> tuple[list[Timing], list[Timing], float]:
+    """Batched compiled greedy decoding of the 1,000 test dates, against the
+    seed's eager decoding of ``sentences`` of them, one at a time.
+
+    Returns:
+        both timings and the fraction of the baseline's outputs identical to
+        the reference's.
+    """
+    baseline = harness.baseline_like(model, task)
+    ids = task.test_ids
+    reference = search.greedy_decode(model, ids, MAX_TGT_LEN)  # traced here
+    outputs = [
+        seed_baseline.evaluate(baseline, row, MAX_TGT_LEN) for row in ids[:sentences]
+    ]
+    agreement = np.mean(
+        [
+            search.trim([out]) == search.trim(ref[None])
+            for out, ref in zip(outputs, reference.tokens)
+        ]
+    )
+
+    def reference_block():
+        search.greedy_decode(model, ids, MAX_TGT_LEN)
+        return len(ids)
+
+    def baseline_block():
+        for row in ids[:sentences]:
+            seed_baseline.evaluate(baseline, row, MAX_TGT_LEN)
+        return sentences
+
+    ref, base = harness.alternate(rounds, reference_block, baseline_block)
+    return ref, base, float(agreement)
+
+
+def beam_throughput(task: DateTask, model, rounds: int, beam_width: int = 4):
+    """Batched compiled beam search against batched greedy, on the 1,000 test dates."""
+    ids = task.test_ids
+    search.beam_search(model, ids, MAX_TGT_LEN, beam_width)  # traced here
+
+    def beam_block():
+        search.beam_search(model, ids, MAX_TGT_LEN, beam_width)
+        return len(ids)
+
+    def greedy_block():
+        search.greedy_decode(model, ids, MAX_TGT_LEN)
+        return len(ids)
+
+    return harness.alternate(rounds, beam_block, greedy_block)
+
+
+def decoding_quality(task: DateTask, model, beam_width: int = 4) -> dict[str, float]:
+    """Exact match and character BLEU of greedy and beam search on the test dates."""
+    references = [iso for _, iso in task.test_pairs]
+    scores = {}
+    for name, result in (
+        ("greedy", search.greedy_decode(model, task.test_ids, MAX_TGT_LEN)),
+        ("beam", search.beam_search(model, task.test_ids, MAX_TGT_LEN, beam_width)),
+    ):
+        vocab = task.tgt_vocab
+        predictions = [vocab.join(vocab.decode(row)) for row in result.tokens]
+        scores[f"{name}_exact_match"] = metrics.exact_match(predictions, references)
+        scores[f"{name}_char_bleu"] = metrics.corpus_bleu(
+            [" ".join(p) for p in predictions], [" ".join(r) for r in references]
+        )
+    return scores
+
+
+def peak_memory(kind: str, steps: int = 100, sentences: int = 20) -> float:
+    """Train and decode as ``kind`` does, then return this process's peak RSS (MiB).
+
+    ``kind`` is "reference", "baseline", or "idle" (the date task only: what
+    importing TensorFlow and building the data costs before any model).
+    Run it in a fresh process. The peak is the kernel's ``VmHWM``: unlike
+    ``getrusage``'s ``ru_maxrss``, it does not inherit the peak of the process
+    that started this one.
+    """
+    task = harness.date_task()
+    if kind == "reference":
+        model = harness.reference_model(task)
+        reference = ReferenceTraining(training.Trainer(model, "adam"), task.dataset())
+        for batch in task.dataset().take(steps):
+            reference.step(*batch)
+        search.greedy_decode(model, task.test_ids, MAX_TGT_LEN)
+    elif kind == "baseline":
+        baseline = seed_baseline.SeedSeq2Seq(
+            task.src_vocab.size,
+            task.tgt_vocab.size,
+            harness.EMBEDDING_DIM,
+            harness.UNITS,
+        )
+        baseline.build(harness.MAX_SRC_LEN)
+        step = seed_baseline.make_train_step(baseline, training.make_optimizer("adam"))
+        for batch in task.seed_style_dataset().take(steps):
+            step(*batch)
+        for row in task.test_ids[:sentences]:
+            seed_baseline.evaluate(baseline, row, MAX_TGT_LEN)
+    elif kind != "idle":
+        raise ValueError(f"kind must be reference, baseline or idle; received {kind!r}")
+    status = Path("/proc/self/status").read_text()
+    return int(re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE)[1]) / 1024
