@@ -1,0 +1,1 @@
+"""Benchmarks of the course's code; run ``python -m benchmarks.run`` (docs/BENCHMARKS.md)."""

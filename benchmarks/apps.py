@@ -137,7 +137,8 @@ def section_lines(task: str, report: dict, machine: str) -> list[str]:
                       for k in keys]  # fmt: skip
             lines.append(f"| {name} | " + " | ".join(values) + " |")
         lines += ["", (
-            f"chatterbot-corpus, {report['test_pairs']} (prompt, reply) pairs of "
+            "chatterbot-corpus with duplicate conversations removed, "
+            f"{report['test_pairs']} (prompt, reply) pairs from "
             f"{report['test_conversations']} held-out conversations. exact: exact "
             "match with the held-out reply; copied: share of replies found verbatim "
             "among the training replies; top reply: share of prompts given the single "

@@ -27,7 +27,7 @@ def test_overfits_one_batch(date_arrays):
     src_vocab, tgt_vocab, (src, tgt_in, tgt_out), _, _ = date_arrays
     batch = (src[:16], tgt_in[:16]), tgt_out[:16]
     model = seq2seq.Seq2Seq(src_vocab.size, tgt_vocab.size, 16, 32)
-    trainer = training.Trainer(model, keras.optimizers.Adam(0.02))
+    trainer = training.Trainer(model, keras.optimizers.Adam(0.02), jit_compile=False)
     import tensorflow as tf
 
     dataset = tf.data.Dataset.from_tensors(batch).repeat(150)

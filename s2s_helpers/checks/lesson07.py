@@ -52,6 +52,7 @@ SRC_IDS = np.array(
     np.int32,
 )
 ENDING_ROWS = [1, 4, 5, 7]  # rows whose outputs end, by step 5 at the latest
+SINGLE_ROWS = [0, 1, 4, 5]  # never ends, ends at steps 3, 5 and 2
 ENDING_MAX_LENGTH = 9
 
 
@@ -187,7 +188,7 @@ def _probe_greedy_one(greedy_translate) -> dict:
 
     model = tiny_model()
     results = []
-    for row in range(len(SRC_IDS)):
+    for row in SINGLE_ROWS:
         out = greedy_translate(model, tf.constant(SRC_IDS[row : row + 1]), MAX_LENGTH)
         results.append(_as_ids(out))
     return {"results": results}
@@ -201,7 +202,8 @@ def _judge_greedy_one(obs: dict) -> str:
         for (m, out), kw in zip(mistakes.items(), GREEDY_MISTAKES.values())
     }
     results = [np.asarray(r) for r in obs["results"]]
-    for row, (result, expected_row) in enumerate(zip(results, expected_rows)):
+    for row, result in zip(SINGLE_ROWS, results):
+        expected_row = expected_rows[row]
         if result.dtype.kind not in "iu":
             fail(
                 f"`{name}` should return token ids (integers).",
