@@ -240,7 +240,13 @@ class Translator:
             return {"tokens": tokens, "weights": weights}
 
         module.translate_ids = translate_ids
-        tf.saved_model.save(
-            module, str(directory), signatures={"translate_ids": translate_ids}
-        )
+        logger = tf.get_logger()
+        level = logger.level
+        logger.setLevel("WARNING")  # no "Assets written to ..." INFO line on stderr
+        try:
+            tf.saved_model.save(
+                module, str(directory), signatures={"translate_ids": translate_ids}
+            )
+        finally:
+            logger.setLevel(level)
         return Path(directory)
