@@ -40,7 +40,8 @@ REPORT_CELL = {
     "dialogue": """{
     "train_pairs": len(pairs["train"]), "test_pairs": len(pairs["test"]),
     "test_conversations": len(splits["test"]), "epochs": epochs,
-    "training_seconds": training_seconds,
+    "training_seconds": training_seconds, "train_accuracy": history["accuracy"][-1],
+    "val_accuracy": history["val_accuracy"][-1],
     "results": {name: {k: float(v) for k, v in row.items()} for name, row in results.items()},
 }""",
     "speech": """{
@@ -143,8 +144,10 @@ def section_lines(task: str, report: dict, machine: str) -> list[str]:
             "match with the held-out reply; copied: share of replies found verbatim "
             "among the training replies; top reply: share of prompts given the single "
             f"most common reply. Trained on {report['train_pairs']} pairs, "
-            f"{report['epochs']} epochs: {_minutes(report['training_seconds'])} min "
-            "of training."
+            f"{report['epochs']} epochs (final token accuracy "
+            f"{report['train_accuracy']:.2f} on training, "
+            f"{report['val_accuracy']:.2f} on validation): "
+            f"{_minutes(report['training_seconds'])} min of training."
         )]  # fmt: skip
     else:
         lines += ["| test set | decoding | CER | WER |", "|---|---|---|---|"]
@@ -176,7 +179,9 @@ def write_subsection(path: Path, task: str, lines: list[str]) -> None:
     if match is None:
         intro = (
             "## Applications\n\nFull-mode runs of the solution notebooks of lessons "
-            "08-10 (without `S2S_QUICK`), with the numbers each lesson states.\n\n"
+            "08-10 (without `S2S_QUICK`), with the numbers each lesson states. Times "
+            "are wall-clock; a load average above the number of cores means other "
+            "work shared them, so the times are upper bounds.\n\n"
         )
         text = text.rstrip("\n") + "\n\n" + intro
         match = section.search(text)

@@ -286,25 +286,11 @@ def load_dialogue_pairs(categories: list[str] | None = None) -> list[tuple[str, 
         ValueError: for an unknown category.
         MissingExtraError: when ``chatterbot-corpus`` or ``pyyaml`` is missing.
     """
-    yaml = require("yaml")
-    available = list_dialogue_categories()
-    unknown = sorted(set(categories or []) - set(available))
-    if unknown:
-        raise ValueError(
-            f"Unknown dialogue categories {unknown}; available: {available}."
-        )
-    directory = _dialogue_directory()
-    pairs = []
-    for category in categories or available:
-        document = yaml.safe_load((directory / f"{category}.yml").read_text("utf-8"))
-        for conversation in document.get("conversations", []):
-            lines = [" ".join(str(line).split()) for line in conversation]
-            pairs.extend(
-                (prompt, response)
-                for prompt, response in itertools.pairwise(lines)
-                if prompt and response
-            )
-    return pairs
+    return [
+        (prompt, response)
+        for conversation in load_conversations(categories)
+        for prompt, response in zip(conversation, conversation[1:])
+    ]
 
 
 def load_conversations(categories: list[str] | None = None) -> list[list[str]]:

@@ -193,3 +193,11 @@ def test_require_returns_the_module_and_names_other_extras(monkeypatch):
         corpora.MissingExtraError, match=r"pip install -e '\.\[grading\]'"
     ):
         corpora.require("nbgrader", extra="grading")
+
+
+def test_dialogue_pairs_skip_entries_that_are_not_lists_of_lines():
+    """A bare-string conversation must not be split into one-letter 'utterances'."""
+    pairs = corpora.load_dialogue_pairs()
+    assert not [pair for pair in pairs if len(pair[0]) == 1 and len(pair[1]) == 1]
+    conversations = corpora.load_conversations()
+    assert len(pairs) == sum(len(c) - 1 for c in conversations if c)
