@@ -20,7 +20,6 @@ Taught in: lessons/08_translation.ipynb, lessons/09_dialogue.ipynb
 
 import dataclasses
 import importlib
-import itertools
 import random
 import re
 import sqlite3
