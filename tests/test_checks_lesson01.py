@@ -7,26 +7,9 @@ import unicodedata
 import keras
 import numpy as np
 import pytest
+from checktools import assert_round_trip, outcome, stub
 
 from s2s_helpers import checks, data
-from s2s_helpers.checks import framework
-
-
-def outcome(exercise_id, *learner):
-    return framework.outcome(exercise_id, framework.observe(exercise_id, *learner))
-
-
-def stub(*args):
-    raise NotImplementedError()
-
-
-def assert_round_trip(exercise_id, *learner):
-    observation = framework.observe(exercise_id, *learner)
-    again = framework.loads_observation(framework.dumps_observation(observation))
-    assert framework.outcome(exercise_id, again) == framework.outcome(
-        exercise_id, observation
-    )
-
 
 # --- Exercise 1.1: normalize_text -----------------------------------------------------
 

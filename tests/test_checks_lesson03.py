@@ -4,26 +4,10 @@ known mistake fails with its own message (also after a JSON round trip)."""
 import numpy as np
 import pytest
 import tensorflow as tf
+from checktools import assert_round_trip, outcome, stub
 
 from s2s_helpers import attention, checks
-from s2s_helpers.checks import framework, lesson03
-
-
-def outcome(exercise_id, *learner):
-    return framework.outcome(exercise_id, framework.observe(exercise_id, *learner))
-
-
-def stub(*args):
-    raise NotImplementedError()
-
-
-def assert_round_trip(exercise_id, *learner):
-    observation = framework.observe(exercise_id, *learner)
-    again = framework.loads_observation(framework.dumps_observation(observation))
-    assert framework.outcome(exercise_id, again) == framework.outcome(
-        exercise_id, observation
-    )
-
+from s2s_helpers.checks import lesson03
 
 # --- Exercise 3.1: additive_scores -------------------------------------------------------
 
