@@ -330,10 +330,31 @@ def make_dataset(
     shuffle: bool = False,
     seed: int = 0,
     drop_remainder: bool = False,
+    buckets: Sequence[int] | None = None,
 ):
     """A ``tf.data`` pipeline of ``((src_ids, tgt_in_ids), tgt_out_ids)`` batches.
 
     Cached in memory and prefetched so the model never waits for data.
+
+    Args:
+        arrays: ``encode_pairs``'s padded arrays, `(n, src_len)` and `(n, tgt_len)`.
+        batch_size: examples per batch.
+        shuffle: reshuffle the examples every epoch (with ``seed``).
+        drop_remainder: drop a last batch smaller than ``batch_size`` (with
+            ``buckets``: the last one of each bucket).
+        buckets: source lengths to cut batches to, e.g. ``(16, 24)``. Sources are
+            grouped by their real length (up to the last non-padding id) so that
+            every source of a batch fits the smallest bucket that holds the
+            longest, and the batch keeps only that many source positions (the
+            longest sources keep all ``src_len``). The encoder and the attention
+            then skip most of the padding, which changes nothing they compute
+            (padding is masked); the model sees ``len(buckets) + 1`` source
+            shapes instead of one (``Trainer`` traces its step once, XLA compiles
+            it once per shape). Targets keep their fixed length.
+
+    Raises:
+        ValueError: ``buckets`` with sources that are not `(n, src_len)` ids, or
+            a bucket that is not a positive integer.
     """
     import tensorflow as tf
 
@@ -345,5 +366,68 @@ def make_dataset(
         dataset = dataset.shuffle(
             len(src_ids), seed=seed, reshuffle_each_iteration=True
         )
-    dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
+    if buckets is None:
+        dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
+    else:
+        dataset = _bucketed(dataset, src_ids, batch_size, drop_remainder, buckets)
     return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def source_lengths(src_ids):
+    """Each row's length up to its last non-padding id, int32 `(batch,)`.
+
+    Works on NumPy arrays and on tensors; padding in the middle of a row counts
+    as part of the row.
+    """
+    import tensorflow as tf
+
+    src_ids = tf.convert_to_tensor(src_ids)
+    positions = tf.range(1, tf.shape(src_ids)[-1] + 1, dtype=tf.int32)
+    return tf.reduce_max(tf.where(src_ids != 0, positions, 0), axis=-1)
+
+
+def _bucketed(dataset, src_ids, batch_size, drop_remainder, buckets):
+    """Batches of similar source lengths, each cut to its bucket (see make_dataset)."""
+    import tensorflow as tf
+
+    if np.ndim(src_ids) != 2 or not np.issubdtype(
+        np.asarray(src_ids).dtype, np.integer
+    ):
+        raise ValueError(
+            "buckets need integer source ids of shape (n, src_len); received "
+            f"{np.asarray(src_ids).dtype} of shape {np.shape(src_ids)}. Leave "
+            "buckets=None for other inputs (audio features, for example)."
+        )
+    src_len = np.shape(src_ids)[1]
+    if any(not isinstance(b, (int, np.integer)) or b < 1 for b in buckets):
+        raise ValueError(
+            f"buckets must be positive integers, received {list(buckets)}."
+        )
+    bounds = sorted({int(b) for b in buckets if b < src_len}) + [src_len]
+    # bucket i holds lengths <= bounds[i]; bucket_by_sequence_length's
+    # boundaries are exclusive upper bounds
+    dataset = dataset.bucket_by_sequence_length(
+        lambda inputs, _: source_lengths(inputs[0]),
+        [bound + 1 for bound in bounds[:-1]],
+        [batch_size] * len(bounds),
+        drop_remainder=drop_remainder,
+    )
+    bounds_tensor = tf.constant(bounds, tf.int32)
+
+    def cut(inputs, tgt_out_ids):
+        src, tgt_in = inputs
+        longest = tf.reduce_max(source_lengths(src))
+        bound = tf.reduce_min(
+            tf.where(bounds_tensor >= longest, bounds_tensor, src_len)
+        )
+        return (src[:, :bound], tgt_in), tgt_out_ids
+
+    # the number of batches is fixed (a source's bucket does not depend on the
+    # shuffle): state it, so progress bars and schedules know the epoch's length
+    counts = np.bincount(
+        np.searchsorted(bounds, source_lengths(src_ids).numpy()),
+        minlength=len(bounds),
+    )
+    batches = counts // batch_size if drop_remainder else -(-counts // batch_size)
+    dataset = dataset.map(cut, num_parallel_calls=tf.data.AUTOTUNE)
+    return dataset.apply(tf.data.experimental.assert_cardinality(int(batches.sum())))

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from pathlib import Path
 from typing import Callable
 
@@ -175,7 +176,12 @@ class Trainer:
         )
 
     def _compile(self, dataset) -> None:
-        """Trace once with the dataset's signature (batch axis None: no retracing)."""
+        """Trace once with the dataset's signature (batch axis None: no retracing).
+
+        The step is traced, and compiled by XLA, at its first call; a source
+        length of None in the signature (``make_dataset(buckets=...)``) keeps
+        one trace, and XLA compiles once per source shape it meets.
+        """
         if self._train_step is not None:
             return
         inputs_spec, target_spec = tf.nest.map_structure(
@@ -185,23 +191,15 @@ class Trainer:
         scalar = tf.TensorSpec([], tf.float32)
         seed_spec = tf.TensorSpec([2], tf.int32)
         self._build(dataset)
-        for jit in [True, False] if self.jit_compile else [False]:
-            train = tf.function(
-                self._train_step_fn,
-                input_signature=[inputs_spec, target_spec, scalar, seed_spec],
-                jit_compile=jit,
+        signature = [inputs_spec, target_spec, scalar, seed_spec]
+        plain = tf.function(self._train_step_fn, input_signature=signature)
+        if self.jit_compile:
+            xla = tf.function(
+                self._train_step_fn, input_signature=signature, jit_compile=True
             )
-            try:
-                first = next(iter(dataset))
-                example = (*first, tf.constant(1.0), tf.constant([0, 0]))
-                train.get_concrete_function(*example)
-                if jit:  # an op XLA rejects shows when lowering, not when tracing
-                    train.experimental_get_compiler_ir(*example)(stage="hlo")
-                self._train_step = train
-                break
-            except Exception:  # XLA can reject some ops; fall back to a plain graph
-                if not jit:
-                    raise
+            self._train_step = _FirstCallFallback(xla, plain)
+        else:
+            self._train_step = plain
         self._eval_step = tf.function(
             self._eval_step_fn, input_signature=[inputs_spec, target_spec]
         )
@@ -339,3 +337,39 @@ class Trainer:
         partial = target.with_suffix(".json.tmp")
         partial.write_text(json.dumps(self.history))
         partial.replace(target)
+
+
+class _FirstCallFallback:
+    """Call the XLA step; if its first call fails, use the plain graph instead.
+
+    XLA rejects some ops only when it compiles, which happens at the first
+    call, before anything is computed or assigned. A step that fails for
+    another reason fails again, with the same error, on the plain graph.
+    """
+
+    def __init__(self, xla, plain):
+        self.function, self.plain, self.first = xla, plain, True
+
+    def __call__(self, *args):
+        if not self.first:
+            return self.function(*args)
+        try:
+            result = self.function(*args)
+        except (tf.errors.InvalidArgumentError, tf.errors.UnimplementedError) as error:
+            reason = str(error.message).strip().splitlines()[0][:200]
+            warnings.warn(
+                f"XLA could not compile the train step ({reason}); training "
+                "goes on without XLA (Trainer(jit_compile=False) skips this try).",
+                stacklevel=2,
+            )
+            self.function = self.plain
+            result = self.function(*args)
+        self.first = False
+        return result
+
+    @property
+    def uses_xla(self) -> bool:
+        return self.function is not self.plain
+
+    def experimental_get_tracing_count(self) -> int:
+        return self.function.experimental_get_tracing_count()

@@ -94,6 +94,49 @@ def test_make_dataset_batches(date_arrays):
     assert int(dataset.cardinality()) == len(arrays[0]) // 64
 
 
+@pytest.mark.parametrize("drop_remainder", [False, True])
+def test_buckets_cut_only_padding_and_keep_every_example(date_arrays, drop_remainder):
+    _, _, arrays, _, _ = date_arrays
+    arrays = tuple(array[:700] for array in arrays)
+    lengths = data.source_lengths(arrays[0]).numpy()
+    assert 0 < (lengths <= 16).sum() < len(lengths)  # more than one bucket is used
+    dataset = data.make_dataset(
+        arrays, 64, shuffle=True, drop_remainder=drop_remainder, buckets=(16, 24)
+    )
+    rows, batches = [], 0
+    for (src, tgt_in), tgt_out in dataset:
+        batches += 1
+        width = src.shape[1]
+        longest = int(np.max(data.source_lengths(src)))
+        assert width == min(b for b in (16, 24, 40) if b >= longest)
+        assert not drop_remainder or len(src) == 64
+        src = np.pad(src.numpy(), [[0, 0], [0, 40 - width]])
+        rows += [
+            np.concatenate(row) for row in zip(src, tgt_in.numpy(), tgt_out.numpy())
+        ]
+    assert batches == int(dataset.cardinality())  # stated exactly, not UNKNOWN
+    expected = sorted(map(tuple, np.concatenate(arrays, axis=1)))
+    if drop_remainder:  # whole batches only, each row at most once
+        assert set(map(tuple, rows)) <= set(expected) and len(rows) == 64 * batches
+        assert len(set(map(tuple, rows))) == len(rows)
+    else:
+        assert sorted(map(tuple, rows)) == expected
+
+
+def test_bucket_errors_say_what_was_expected(date_arrays):
+    _, _, (src, tgt_in, tgt_out), _, _ = date_arrays
+    with pytest.raises(ValueError, match="positive integers, received \\[0, 16\\]"):
+        data.make_dataset((src, tgt_in, tgt_out), 64, buckets=(0, 16))
+    features = np.zeros((len(src), 40, 3), np.float32)
+    with pytest.raises(ValueError, match="integer source ids of shape"):
+        data.make_dataset((features, tgt_in, tgt_out), 64, buckets=(16,))
+
+
+def test_source_lengths_count_to_the_last_real_id():
+    ids = np.array([[5, 6, 0, 0], [5, 0, 7, 0], [0, 0, 0, 0], [1, 2, 3, 4]])
+    assert data.source_lengths(ids).numpy().tolist() == [2, 3, 0, 4]
+
+
 def test_load_sentence_pairs_tab_format(tmp_path):
     path = tmp_path / "spa.txt"
     path.write_text("Go.\tVe.\tCC-BY 2.0 (France)\n\nHi.\tHola.\n", encoding="utf-8")

@@ -43,6 +43,24 @@ def test_train_step_traces_once_across_batches_ratios_and_a_partial_batch(
     assert trainer._eval_step.experimental_get_tracing_count() == 1
 
 
+def test_train_step_traces_once_across_bucket_shapes(date_arrays):
+    """Length buckets give batches of several source widths: still one trace."""
+    src_vocab, tgt_vocab, (src, tgt_in, tgt_out), _, _ = date_arrays
+    keras.utils.set_random_seed(0)
+    model = seq2seq.Seq2Seq(src_vocab.size, tgt_vocab.size, 8, 16)
+    trainer = training.Trainer(model, "adam")
+    arrays = (src[:400], tgt_in[:400], tgt_out[:400])
+    dataset = data.make_dataset(arrays, 64, shuffle=True, buckets=(16, 24))
+    widths = {int(batch_src.shape[1]) for (batch_src, _), _ in dataset}
+    assert len(widths) >= 2
+
+    trainer.fit(dataset, 2, verbose=0)
+
+    assert int(trainer.step.numpy()) == 2 * int(dataset.cardinality())
+    assert trainer.trace_count == 1
+    assert trainer._train_step.experimental_get_tracing_count() == 1
+
+
 @pytest.fixture
 def count_encodes(tiny_model, monkeypatch):
     """Count calls to ``model.encode``: a compiled search calls it once per trace."""

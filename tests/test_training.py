@@ -150,6 +150,61 @@ def test_train_step_agrees_with_an_eager_step(date_arrays):
         np.testing.assert_allclose(a, b, atol=1e-5)
 
 
+def test_a_batch_cut_to_its_bucket_trains_exactly_like_the_padded_batch(date_arrays):
+    """Cutting trailing padding (``make_dataset(buckets=...)``) changes nothing."""
+    _, _, (src, tgt_in, tgt_out), _, _ = date_arrays
+    short = np.flatnonzero(data.source_lengths(src).numpy() <= 16)[:64]
+    batch = ((src[short], tgt_in[short]), tgt_out[short])
+    cut = ((src[short, :16], tgt_in[short]), tgt_out[short])
+    models = [_model(date_arrays), _model(date_arrays)]
+    for model, inputs in zip(models, (batch, cut)):
+        model(inputs[0])
+        initial = model.get_weights()
+        dataset = tf.data.Dataset.from_tensors(inputs)
+        training.Trainer(model, keras.optimizers.SGD(0.5), jit_compile=False).fit(
+            dataset, 3, verbose=0
+        )
+        assert not np.allclose(model.get_weights()[0], initial[0])  # it trained
+    for a, b in zip(models[0].get_weights(), models[1].get_weights()):
+        np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+class NotForXla(seq2seq.Seq2Seq):
+    """A model with an op XLA cannot compile (a Python function in the graph)."""
+
+    def call(
+        self,
+        inputs,
+        training=None,
+        teacher_forcing_ratio=None,
+        seed=None,
+        sampling="argmax",
+    ):
+        logits = super().call(inputs, training, teacher_forcing_ratio, seed, sampling)
+        marker = tf.ensure_shape(
+            tf.py_function(lambda: tf.constant(0.0), [], tf.float32), []
+        )
+        return logits + tf.stop_gradient(marker)
+
+
+def test_a_step_xla_rejects_falls_back_to_the_plain_graph(date_arrays):
+    src_vocab, tgt_vocab = date_arrays[:2]
+    keras.utils.set_random_seed(5)
+    model = NotForXla(src_vocab.size, tgt_vocab.size, 8, 16)
+    trainer = training.Trainer(model, keras.optimizers.SGD(0.1), jit_compile=True)
+    dataset = _dataset(date_arrays, 128)
+    model(next(iter(dataset))[0])
+    before = model.get_weights()[0].copy()
+    with pytest.warns(UserWarning, match="goes on without XLA"):
+        trainer.fit(dataset, 1, verbose=0)
+    assert not trainer._train_step.uses_xla
+    assert int(trainer.step.numpy()) == 2
+    assert not np.allclose(model.get_weights()[0], before)
+    plain = training.Trainer(_model(date_arrays), "adam", jit_compile=True)
+    plain.fit(_dataset(date_arrays, 64), 1, verbose=0)
+    assert plain._train_step.uses_xla
+
+
 def test_optimizer_names():
     assert isinstance(training.make_optimizer("sgd"), keras.optimizers.SGD)
     with pytest.raises(ValueError, match="optimizer must be one of"):
