@@ -28,6 +28,7 @@ from s2s_helpers import data, demo, seq2seq
 
 EMBEDDING_DIM, UNITS, BATCH_SIZE = 32, 64, 64
 MAX_SRC_LEN, MAX_TGT_LEN = demo.MAX_SRC_LEN, demo.MAX_TGT_LEN
+BUCKETS = (16, 24)  # the reference's length buckets: batches of 16, 24 or 40 positions
 
 
 @dataclass
@@ -47,10 +48,16 @@ class DateTask:
     test_pairs: list
     test_ids: np.ndarray
 
-    def dataset(self, seed: int = 0):
-        """The reference pipeline: cached, shuffled, batched, prefetched."""
+    def dataset(self, seed: int = 0, buckets=None):
+        """The reference pipeline: cached, shuffled, batched, prefetched; with
+        ``buckets``, batches of similar source lengths cut to their bucket."""
         return data.make_dataset(
-            self.arrays, BATCH_SIZE, shuffle=True, seed=seed, drop_remainder=True
+            self.arrays,
+            BATCH_SIZE,
+            shuffle=True,
+            seed=seed,
+            drop_remainder=True,
+            buckets=buckets,
         )
 
     def seed_style_dataset(self, seed: int = 0):
@@ -115,16 +122,17 @@ def timed(block) -> Timing:
     return Timing(time.perf_counter() - wall, time.process_time() - cpu, items)
 
 
-def alternate(rounds: int, reference, baseline) -> tuple[list[Timing], list[Timing]]:
-    """Time both blocks ``rounds`` times each, in A B B A A B ... order.
+def alternate(rounds: int, *blocks) -> tuple[list[Timing], ...]:
+    """Time every block ``rounds`` times, in A B B A A B ... order (A B C C B A
+    ... for three).
 
-    Alternating cancels slow drifts of the machine's load between the two.
+    Alternating cancels slow drifts of the machine's load between them.
     """
-    timings: tuple[list[Timing], list[Timing]] = ([], [])
+    timings: tuple[list[Timing], ...] = tuple([] for _ in blocks)
     for number in range(rounds):
-        order = (0, 1) if number % 2 == 0 else (1, 0)
+        order = range(len(blocks)) if number % 2 == 0 else reversed(range(len(blocks)))
         for side in order:
-            timings[side].append(timed((reference, baseline)[side]))
+            timings[side].append(timed(blocks[side]))
     return timings
 
 

@@ -86,25 +86,49 @@ def loss_curves(task: DateTask, steps: int = 50) -> Pair:
     )
 
 
-def training_throughput(
-    task: DateTask, pair: Pair, rounds: int, steps: int
-) -> tuple[list[Timing], list[Timing]]:
+def training_throughput(task: DateTask, pair: Pair, rounds: int, steps: int) -> dict:
     """Target tokens per block of ``steps`` steps, each side on its own pipeline.
 
-    The reference reads ``data.make_dataset`` (cached, prefetched); the
-    baseline the classic ``from_tensor_slices -> shuffle -> batch`` pipeline.
-    """
-    ref_batches = iter(task.dataset(seed=1).repeat())
-    base_batches = iter(task.seed_style_dataset(seed=1).repeat())
+    Three sides take turns: the reference on ``data.make_dataset`` batches
+    padded to 40 (``pair.reference``), the reference on length buckets
+    (``make_dataset(buckets=harness.BUCKETS)``: a second trainer from the same
+    initial weights, warmed up until XLA has compiled every source width), and
+    the baseline on the classic ``from_tensor_slices -> shuffle -> batch``.
 
-    def reference_block():
-        tokens = 0
-        for _ in range(steps):
-            inputs, tgt_out_ids = next(ref_batches)
-            loss = pair.reference.step(inputs, tgt_out_ids)
-            tokens += np.count_nonzero(tgt_out_ids.numpy())
-        float(loss)
-        return tokens
+    Returns:
+        ``{"fixed", "bucketed", "baseline"}``: the timings of each side;
+        ``bucketed_startup``: seconds from the bucketed trainer's creation to
+        the end of its warm-up (trace, and one compile per width);
+        ``mean_width``: the mean source width of the bucketed batches timed.
+    """
+    started = time.perf_counter()
+    model = harness.reference_model(task, seed=0)
+    bucketed_data = task.dataset(seed=1, buckets=harness.BUCKETS)
+    bucketed = ReferenceTraining(training.Trainer(model, "adam"), bucketed_data)
+    bucketed_batches = iter(bucketed_data.repeat())
+    widths_seen = set()
+    while len(widths_seen) < len(harness.BUCKETS) + 1:
+        inputs, tgt_out_ids = next(bucketed_batches)
+        float(bucketed.step(inputs, tgt_out_ids))
+        widths_seen.add(int(inputs[0].shape[1]))
+    startup = time.perf_counter() - started
+    fixed_batches = iter(task.dataset(seed=1).repeat())
+    base_batches = iter(task.seed_style_dataset(seed=1).repeat())
+    widths = []
+
+    def reference_block(training_side, batches, record_widths=False):
+        def block():
+            tokens = 0
+            for _ in range(steps):
+                inputs, tgt_out_ids = next(batches)
+                loss = training_side.step(inputs, tgt_out_ids)
+                tokens += np.count_nonzero(tgt_out_ids.numpy())
+                if record_widths:
+                    widths.append(int(inputs[0].shape[1]))
+            float(loss)
+            return tokens
+
+        return block
 
     def baseline_block():
         tokens = 0
@@ -115,8 +139,62 @@ def training_throughput(
         float(loss)
         return tokens
 
-    reference_block(), baseline_block()  # warm up (pipelines, caches)
-    return harness.alternate(rounds, reference_block, baseline_block)
+    blocks = (
+        reference_block(pair.reference, fixed_batches),
+        reference_block(bucketed, bucketed_batches, record_widths=True),
+        baseline_block,
+    )
+    for block in blocks:
+        block()  # warm up (pipelines, caches)
+    widths.clear()
+    fixed, bucket, base = harness.alternate(rounds, *blocks)
+    return {
+        "fixed": fixed,
+        "bucketed": bucket,
+        "baseline": base,
+        "bucketed_startup": startup,
+        "mean_width": float(np.mean(widths)),
+    }
+
+
+def encoder_times(
+    task: DateTask, pair: Pair, rounds: int, calls: int = 20
+) -> tuple[list[Timing], list[Timing]]:
+    """Forward and backward of each side's encoder alone, on one batch.
+
+    Both encoders are the same Keras GRU over ``src_len`` positions; the
+    reference's runs under XLA, as in its train step, the baseline's without.
+    """
+    (src_ids, _), _ = next(iter(task.dataset()))
+
+    def gradients(encoder, src_ids, *hidden):
+        with tf.GradientTape() as tape:
+            values, state = encoder(src_ids, *hidden)
+            total = tf.reduce_sum(values) + tf.reduce_sum(state)
+        grads = tape.gradient(total, encoder.trainable_variables)
+        return [tf.convert_to_tensor(grad) for grad in grads]
+
+    encoder = pair.baseline.encoder
+    reference = tf.function(
+        lambda ids: gradients(pair.model.encoder, ids), jit_compile=True
+    )
+    baseline = tf.function(
+        lambda ids: gradients(
+            encoder, ids, encoder.initialize_hidden_state(tf.shape(ids)[0])
+        )
+    )
+
+    def block(function):
+        def run():
+            for _ in range(calls):
+                grads = function(src_ids)
+            grads[0].numpy()
+            return calls
+
+        return run
+
+    reference(src_ids), baseline(src_ids)  # trace and compile
+    return harness.alternate(rounds, block(reference), block(baseline))
 
 
 @dataclass
@@ -125,11 +203,12 @@ class Convergence:
 
     steps: int
     train_seconds: float  # every step, the first (XLA compile) included
-    startup_seconds: float  # tracing + the first step
-    step_seconds: float  # median seconds of one step
+    startup_seconds: float  # tracing + the first step of each source shape
+    step_seconds: float  # median seconds of one step (not a first one)
     val_exact_match: float
     test_exact_match: float
     snapshots: dict = field(default_factory=dict)
+    shapes: int = 1  # source widths met (XLA compiles once per width)
 
 
 def time_to_exact_match(
@@ -139,11 +218,15 @@ def time_to_exact_match(
     check_every: int = 25,
     max_steps: int = 4000,
     snapshot_steps: tuple[int, ...] = (),
+    jit_compile: bool = True,
+    buckets=None,
 ) -> tuple[Convergence, object]:
     """Train the reference until greedy exact match on the 500 validation dates
     reaches ``target``, checking every ``check_every`` steps.
 
     The clock runs during training steps only, not during the checks.
+    ``jit_compile`` is the ``Trainer``'s (True, with XLA, is its default);
+    ``buckets``, ``make_dataset``'s (None: every batch padded to 40).
 
     Returns:
         the run, and the trained model.
@@ -152,9 +235,12 @@ def time_to_exact_match(
     translator = Translator(
         model, task.src_vocab, task.tgt_vocab, harness.MAX_SRC_LEN, MAX_TGT_LEN
     )
-    dataset = task.dataset(seed)
-    reference = ReferenceTraining(training.Trainer(model, "adam", seed=seed), dataset)
+    dataset = task.dataset(seed, buckets)
+    trainer = training.Trainer(model, "adam", seed=seed, jit_compile=jit_compile)
+    reference = ReferenceTraining(trainer, dataset)
     durations, snapshots, accuracy = [], {}, 0.0
+    compiles = []  # the first step of each source width: XLA compiles there
+    widths = set()
     while accuracy < target and len(durations) < max_steps:
         batches = iter(dataset)
         while accuracy < target and len(durations) < max_steps:
@@ -164,18 +250,24 @@ def time_to_exact_match(
                 break  # end of the epoch: reshuffle
             float(reference.step(*batch))
             durations.append(time.perf_counter() - started)
+            width = int(batch[0][0].shape[1])
+            if width not in widths:
+                widths.add(width)
+                compiles.append(len(durations) - 1)
             if len(durations) in snapshot_steps:
                 snapshots[len(durations)] = model.get_weights()
             if len(durations) % check_every == 0:
                 accuracy = demo.date_exact_match(translator, task.val_pairs)
+    plain = [d for i, d in enumerate(durations) if i not in compiles]
     run = Convergence(
         steps=len(durations),
         train_seconds=reference.trace_seconds + sum(durations),
-        startup_seconds=reference.trace_seconds + durations[0],
-        step_seconds=harness.median(durations[1:]),
+        startup_seconds=reference.trace_seconds + sum(durations[i] for i in compiles),
+        step_seconds=harness.median(plain or durations),
         val_exact_match=accuracy,
         test_exact_match=demo.date_exact_match(translator, task.test_pairs),
         snapshots=snapshots,
+        shapes=len(widths),
     )
     return run, model
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from benchmarks import harness, measure, report
 
 ROOT = Path(__file__).resolve().parents[1]
-FULL = {"rounds": 5, "steps": 30, "sentences": 40, "seeds": (0, 1, 2),
+FULL = {"rounds": 7, "steps": 40, "sentences": 40, "seeds": (0, 1, 2),
         "loss_steps": 50, "max_steps": 4000, "probes": 3, "probe_steps": 100}  # fmt: skip
 QUICK = {"rounds": 2, "steps": 5, "sentences": 5, "seeds": (0,),
          "loss_steps": 10, "max_steps": 50, "probes": 1, "probe_steps": 5}  # fmt: skip
@@ -51,6 +51,7 @@ def measure_all(settings: dict) -> dict:
     results["train"] = measure.training_throughput(
         task, pair, rounds, settings["steps"]
     )
+    results["encoder"] = measure.encoder_times(task, pair, rounds)
     runs, model = [], None
     for seed in settings["seeds"]:
         say(f"time to 99% held-out exact match, seed {seed}")
@@ -63,6 +64,20 @@ def measure_all(settings: dict) -> dict:
         runs.append(run)
         model = model or trained
     results["runs"] = runs
+    say("the same without XLA (Trainer(jit_compile=False))")
+    results["runs_without_xla"] = [
+        measure.time_to_exact_match(
+            task, seed, max_steps=settings["max_steps"], jit_compile=False
+        )[0]
+        for seed in settings["seeds"]
+    ]
+    say(f"the same with length buckets {harness.BUCKETS}")
+    results["runs_bucketed"] = [
+        measure.time_to_exact_match(
+            task, seed, max_steps=settings["max_steps"], buckets=harness.BUCKETS
+        )[0]
+        for seed in settings["seeds"]
+    ]
     say("greedy decoding")
     results["greedy"] = measure.greedy_throughput(
         task, model, rounds, settings["sentences"]

@@ -200,8 +200,13 @@ class Trainer:
             self._train_step = _FirstCallFallback(xla, plain)
         else:
             self._train_step = plain
+        # evaluation data may be bucketed when the training data is not (or the
+        # reverse): its source length is left free (one trace, no XLA)
+        (src_spec, tgt_in_spec) = inputs_spec
+        free_src = tf.TensorSpec([None, None, *src_spec.shape[2:]], src_spec.dtype)
         self._eval_step = tf.function(
-            self._eval_step_fn, input_signature=[inputs_spec, target_spec]
+            self._eval_step_fn,
+            input_signature=[(free_src, tgt_in_spec), target_spec],
         )
 
     def _build(self, dataset) -> None:

@@ -54,9 +54,11 @@ def test_train_step_traces_once_across_bucket_shapes(date_arrays):
     widths = {int(batch_src.shape[1]) for (batch_src, _), _ in dataset}
     assert len(widths) >= 2
 
-    trainer.fit(dataset, 2, verbose=0)
+    padded = data.make_dataset(arrays, 64)  # evaluation data need not be bucketed
+    trainer.fit(dataset, 2, val_data=padded, verbose=0)
 
     assert int(trainer.step.numpy()) == 2 * int(dataset.cardinality())
+    assert trainer.evaluate(dataset).keys() == trainer.evaluate(padded).keys()
     assert trainer.trace_count == 1
     assert trainer._train_step.experimental_get_tracing_count() == 1
 
