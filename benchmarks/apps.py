@@ -27,6 +27,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks import reporting  # noqa: E402
+
 COMMAND = ".venv/bin/python benchmarks/apps.py"
 
 # The notebook variables that hold each task's results, read after the run.
@@ -62,16 +66,6 @@ TITLES = {
     "speech": "Speech recognition (lesson 10)",
 }
 MARKER = "S2S_APPS_REPORT "
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def run_notebook(task: str, keep: Path | None) -> dict:
@@ -221,7 +215,9 @@ def main(argv=None) -> int:
         if hasattr(os, "sched_getaffinity")
         else os.cpu_count()
     )
-    machine = f"{cpu_model()}, {cores} cores, Python {platform.python_version()}"
+    machine = (
+        f"{reporting.cpu_model()}, {cores} cores, Python {platform.python_version()}"
+    )
     for task in args.tasks or list(NOTEBOOKS):
         print(f"running {NOTEBOOKS[task]} in full mode ...", flush=True)
         report = run_notebook(task, args.keep)

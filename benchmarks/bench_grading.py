@@ -18,7 +18,6 @@ import datetime
 import json
 import os
 import platform
-import re
 import sys
 import tempfile
 import time
@@ -27,6 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks import reporting  # noqa: E402
 from s2s_helpers import grading  # noqa: E402
 
 NAME = "00_orientation.ipynb"
@@ -65,27 +65,6 @@ def build_class(folder: Path, students: int) -> dict[str, int]:
         (student / NAME).write_text(json.dumps(notebook))
         mix[case] = mix.get(case, 0) + 1
     return mix
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
-
-
-def write_section(path: Path, section: str) -> None:
-    """Replace (or add) the "## Grading" section, keeping every other section."""
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    pattern = re.compile(r"^## Grading\n.*?(?=^## |\Z)", re.MULTILINE | re.DOTALL)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: section, text)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text.rstrip("\n") + "\n")
 
 
 def main(argv=None) -> int:
@@ -141,14 +120,16 @@ def main(argv=None) -> int:
     lines += [f"| {j} | {args.students} | {s:.1f} | {r:.2f} |" for j, s, r in rows]
     lines += [
         "",
-        f"Machine: {cpu_model()}, {cores} cores, load average {load:.1f} at the "
+        f"Machine: {reporting.cpu_model()}, {cores} cores, load average {load:.1f} at the "
         f"start (the machine was shared), Python {platform.python_version()}, "
         f"{datetime.date.today().isoformat()}.",
         "",
         f"Reproduce: `{command}` (it rewrites this section).",
         "",
     ]
-    write_section(ROOT / "docs" / "BENCHMARKS.md", "\n".join(lines))
+    reporting.write_section(
+        ROOT / "docs" / "BENCHMARKS.md", "Grading", "\n".join(lines)
+    )
     print("updated docs/BENCHMARKS.md (## Grading)")
     return 0
 

@@ -9,11 +9,9 @@ from __future__ import annotations
 import datetime
 import os
 import platform
-import re
 import statistics
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 # isort: off
 import s2s_helpers  # noqa: F401  (first: it silences TensorFlow's start-up logs)
@@ -23,7 +21,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from benchmarks import seed_baseline
+from benchmarks import reporting, seed_baseline
 from s2s_helpers import data, demo, seq2seq
 
 EMBEDDING_DIM, UNITS, BATCH_SIZE = 32, 64, 64
@@ -144,28 +142,23 @@ def rate(timing: Timing) -> float:
     return timing.items / timing.wall
 
 
+def round_ratios(fast: list[Timing], slow: list[Timing]) -> list[float]:
+    """(fast items/s) / (slow items/s) of each round, rounds paired."""
+    return [rate(a) / rate(b) for a, b in zip(fast, slow)]
+
+
 def ratio_of_rates(fast: list[Timing], slow: list[Timing]) -> float:
     """Median over rounds of (fast items/s) / (slow items/s), rounds paired."""
-    return median([rate(a) / rate(b) for a, b in zip(fast, slow)])
+    return median(round_ratios(fast, slow))
 
 
 # --- the machine and the report ---------------------------------------------------
 
 
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
-
-
 def machine() -> dict:
     """What the numbers were measured on (threads: 0 means TensorFlow's default)."""
     return {
-        "cpu": cpu_model(),
+        "cpu": reporting.cpu_model(),
         "nproc": os.cpu_count(),
         "usable_cores": len(os.sched_getaffinity(0)),
         "intra_op_threads": tf.config.threading.get_intra_op_parallelism_threads(),
@@ -176,16 +169,3 @@ def machine() -> dict:
         "keras": keras.__version__,
         "date": datetime.date.today().isoformat(),
     }
-
-
-def write_section(path: Path, title: str, section: str) -> None:
-    """Replace (or add) the ``## title`` section of ``path``, keeping the others."""
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    pattern = re.compile(
-        rf"^## {re.escape(title)}\n.*?(?=^## |\Z)", re.MULTILINE | re.DOTALL
-    )
-    if pattern.search(text):
-        text = pattern.sub(lambda _: section.rstrip("\n") + "\n\n", text)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text.rstrip("\n") + "\n")

@@ -44,8 +44,8 @@ def training_rows(results: dict, steps: int) -> list[str]:
     pair, train = results["pair"], results["train"]
     fixed, bucketed, base = train["fixed"], train["bucketed"], train["baseline"]
     med, difference = harness.median, results["pair"].max_loss_difference
-    ratio = harness.ratio_of_rates(bucketed, base)
-    ratios = [harness.rate(a) / harness.rate(b) for a, b in zip(bucketed, base)]
+    ratios = harness.round_ratios(bucketed, base)
+    ratio = med(ratios)
     fixed_ratio = harness.ratio_of_rates(fixed, base)
 
     def cpu(timings):
@@ -259,10 +259,7 @@ def why_training(results: dict, steps: int) -> str:
     startups = [r.startup_seconds for r in results["runs"]]
     extra = train["bucketed_startup"] - harness.median(startups)
     saved = fixed - bucketed
-    ratios = [
-        harness.rate(a) / harness.rate(b)
-        for a, b in zip(train["bucketed"], train["baseline"])
-    ]
+    ratios = harness.round_ratios(train["bucketed"], train["baseline"])
     low, high = min(ratios), max(ratios)
     break_even = f"{extra / saved:,.0f}" if saved > 0 else "never"
     return (

@@ -18,7 +18,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from benchmarks import harness, measure, report
+from benchmarks import harness, measure, report, reporting
 
 ROOT = Path(__file__).resolve().parents[1]
 FULL = {"rounds": 7, "steps": 40, "sentences": 40, "seeds": (0, 1, 2),
@@ -122,7 +122,7 @@ def main(argv=None) -> int:
     text = report.section(results, settings, "python -m benchmarks.run")
     print(text)
     if not (args.quick or args.no_write):
-        harness.write_section(ROOT / "docs" / "BENCHMARKS.md", report.SECTION, text)
+        reporting.write_section(ROOT / "docs" / "BENCHMARKS.md", report.SECTION, text)
         print(f"updated docs/BENCHMARKS.md (## {report.SECTION})")
     return 0
 
