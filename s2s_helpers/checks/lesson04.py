@@ -387,6 +387,18 @@ def _probe_unroll(teacher_forced_unroll) -> dict:
     return {**observation, "decoder_weights": layer.get_weights()}
 
 
+def _expect_logits_and_weights(logits, weights, reference, mistakes) -> None:
+    """Compare ``(logits, weights)`` with the reference pair; each known mistake
+    is a wrong pair whose logits name it."""
+    expect_close(
+        "logits",
+        logits,
+        reference[0],
+        known_mistakes={message: wrong[0] for message, wrong in mistakes.items()},
+    )
+    expect_close("weights", weights, reference[1])
+
+
 def _judge_unroll(observation: dict) -> str:
     name = "teacher_forced_unroll(...)"
     _judge_raised(observation, name)
@@ -426,13 +438,7 @@ def _judge_unroll(observation: dict) -> str:
         UNROLL_SHIFTED: _unroll(*args, feed="shifted"),
         UNROLL_ZERO_START: _unroll(*args, zero_start=True),
     }
-    expect_close(
-        "logits",
-        logits,
-        reference[0],
-        known_mistakes={message: wrong[0] for message, wrong in mistakes.items()},
-    )
-    expect_close("weights", weights, reference[1])
+    _expect_logits_and_weights(logits, weights, reference, mistakes)
     return (
         "logits (batch, tgt_len, vocab) and weights (batch, tgt_len, src_len) match "
         "Decoder.call: true tokens fed, state carried across all tgt_len steps."
@@ -558,13 +564,7 @@ def _judge_forward(observation: dict) -> str:
         FORWARD_ZERO_STATE: _forward(model, state="zeros"),
         FORWARD_LAST_OUTPUT: _forward(model, state="last_output"),
     }
-    expect_close(
-        "logits",
-        logits,
-        reference[0],
-        known_mistakes={message: wrong[0] for message, wrong in mistakes.items()},
-    )
-    expect_close("weights", weights, reference[1])
+    _expect_logits_and_weights(logits, weights, reference, mistakes)
     return (
         "logits (batch, tgt_len, vocab) and weights (batch, tgt_len, src_len) match "
         "Seq2Seq.call_with_attention: encoder state handed over, source mask used."
