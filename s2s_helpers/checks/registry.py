@@ -150,7 +150,6 @@ def exercise(
             )
         run(exercise_id, *learner_objects)
 
-    check.__name__ = check.__qualname__ = f"check_{title}".replace(" ", "_")
     check.__doc__ = (
         f"Check Exercise {exercise_id} ({title}): call with ({', '.join(arguments)})."
     )
