@@ -2,7 +2,6 @@
 a stub, and diagnose every wrong answer below by what it gets wrong."""
 
 import functools
-import math
 
 import keras
 import numpy as np
@@ -168,6 +167,12 @@ def _swapped(waveform):
     return _log_mel(waveform, frame_length=256, frame_step=512)
 
 
+def _filters_first(waveform):
+    stft = tf.signal.stft(waveform, 512, 256)
+    weights = tf.signal.linear_to_mel_weight_matrix(80, 257, 22050, 80.0, 7600.0)
+    return tf.math.log(weights @ tf.abs(stft) ** 2 + 1e-6)
+
+
 def _log_before_mel(waveform):
     stft = tf.signal.stft(waveform, 512, 256)
     weights = tf.signal.linear_to_mel_weight_matrix(80, 257, 22050, 80.0, 7600.0)
@@ -191,6 +196,8 @@ LOG_MEL_MISTAKES = {
     "log1p": (lambda w: _log_mel(w, log=tf.math.log1p, epsilon=0.0),
               "are 0 in every mel band"),
     "log before the filters": (_log_before_mel, "differ between mel bands"),
+    "hop of 500": (lambda w: _log_mel(w, frame_step=500), "frames is 22, expected 42"),
+    "filters first": (_filters_first, "(257, 80) (bins, mels) and (42, 257) (frames, bins)"),
     "hop of 128": (lambda w: _log_mel(w, frame_step=128), "frames is 83, expected 42"),
     "128 bands": (lambda w: _log_mel(w, mels=128), "mels is 128, expected 80"),
     "a batch axis": (lambda w: _log_mel(w[None]), "It has 3 axes; expected 2"),
@@ -353,5 +360,4 @@ def test_cer_catalogue_needs_every_input_to_match():
         "10.3", framework.observe("10.3", averages_only_long_sets)
     )
     assert status == "failed"
-    assert "averages" not in message and "5 sentences" in message
-    assert math.isfinite(float(message.split("received: ")[-1].split()[0]))
+    assert "averages" not in message and "on 5 sentences" in message

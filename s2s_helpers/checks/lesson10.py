@@ -221,18 +221,25 @@ def _probe_log_mel(log_mel_spectrogram) -> dict:
     }
 
 
-def _expect_log_mel_shape(features: np.ndarray, samples: int) -> None:
+def _expect_log_mel_shape(features: np.ndarray, waveform: np.ndarray) -> None:
+    from s2s_helpers import audio
+
+    samples = len(waveform)
     frames = 1 + (samples - FRAME_LENGTH) // FRAME_STEP
     want = f"({frames}, {MELS}) (frames, mels)"
     if features.shape == (MELS, frames):
         fail(f"{_LOG_MEL} is transposed: time should come first.", want,
              f"{features.shape} (mels, frames)")  # fmt: skip
-    if features.shape[:1] == (1 + (samples - FRAME_STEP) // FRAME_LENGTH,):
-        fail(f"{_LOG_MEL} has the frames of frame_length {FRAME_STEP} and "
-             f"frame_step {FRAME_LENGTH}: frame_length and frame_step are swapped.",
-             want, features.shape,
-             hints=(f"Frames are {FRAME_LENGTH} samples long, one every "
-                    f"{FRAME_STEP}.",))  # fmt: skip
+    if features.shape == (1 + (samples - FRAME_STEP) // FRAME_LENGTH, MELS):
+        swapped = audio.log_mel_spectrogram(
+            waveform, frame_length=FRAME_STEP, frame_step=FRAME_LENGTH
+        ).numpy()
+        if np.allclose(features, swapped, atol=1e-3, rtol=1e-3):
+            fail(f"{_LOG_MEL} has frames of {FRAME_STEP} samples every "
+                 f"{FRAME_LENGTH}: frame_length and frame_step are swapped.",
+                 want, features.shape,
+                 hints=(f"Frames are {FRAME_LENGTH} samples long, one every "
+                        f"{FRAME_STEP}.",))  # fmt: skip
     _expect_shape_for(f"for {samples} samples", _LOG_MEL_CALL, features,
                       (frames, MELS), "frames, mels")  # fmt: skip
 
@@ -291,7 +298,7 @@ def _expect_peak_band(features, reference) -> None:
 def _judge_log_mel(observation: dict) -> str:
     waveform = probe_waveform()
     features = expect_array(_LOG_MEL_CALL, observation["features"])
-    _expect_log_mel_shape(features, len(waveform))
+    _expect_log_mel_shape(features, waveform)
     if features.dtype.kind != "f":
         fail(f"{_LOG_MEL} should be floating point.", "float32", features.dtype)
     if not np.all(np.isfinite(features)):
