@@ -122,7 +122,12 @@ PAIRS_MISTAKES = {
         "not two consecutive lines",
     ),
     "no return": (_no_return, "returned None"),
-}
+    "None after the last line": (
+        lambda cs: [(c[i], c[i + 1] if i + 1 < len(c) else None)
+                    for c in cs for i in range(len(c))],
+        "missing side: ('Great.', None).",
+    ),
+}  # fmt: skip
 
 
 @pytest.mark.parametrize("label", sorted(PAIRS_MISTAKES))

@@ -31,8 +31,8 @@ from s2s_helpers.checks.framework import (
 
 # --- Exercise 9.1: make_pairs ----------------------------------------------------
 
-# Conversations of 5, 2, 3, 1 and 4 lines; a one-line conversation first, in the
-# middle and last; the pair ("Hi", "Hello") occurs in two conversations.
+# Conversations of 1 to 5 lines; one-line conversations first, in the middle and
+# last; the pair ("Hi", "Hello") occurs in two conversations of the last set.
 CONVERSATIONS = (
     [
         ["Hello", "Hi there!", "How are you?", "Fine, and you?", "Great."],
@@ -58,7 +58,7 @@ def _pairs_of(lines) -> list[tuple[str, str]]:
 def _record_item(item) -> str | None:
     """A line as it came back: the string, None, or "<type> repr" for others."""
     if item is None or isinstance(item, str):
-        return None if item is None else str(item)
+        return item if item is None else str(item)  # str(): numpy strings too
     return f"<{type(item).__name__}> {item!r}"
 
 
@@ -82,10 +82,16 @@ def _probe_pairs(make_pairs) -> dict:
 def _expect_pair_list(result: dict) -> list[tuple]:
     if "pairs" not in result:
         kind = "None" if result["type"] == "NoneType" else f"a {result['type']}"
-        fail(f"{_PAIRS} returned {kind}.",
-             "a list of (prompt, response) pairs", result["type"],
-             hints=("A dict keeps one response per prompt, and a prompt can occur "
-                    "twice; collect the pairs in a list.",))  # fmt: skip
+        hints = (
+            (
+                "A dict keeps one response per prompt, and a prompt can occur "
+                "twice; collect the pairs in a list.",
+            )
+            if kind == "a dict"
+            else ()
+        )
+        fail(f"{_PAIRS} returned {kind}.", "a list of (prompt, response) pairs",
+             result["type"], hints=hints)  # fmt: skip
     for pair in result["pairs"]:
         if not isinstance(pair, list) or len(pair) != 2:
             shown = pair["not_a_pair"] if isinstance(pair, dict) else pair
@@ -98,9 +104,13 @@ def _expect_real_lines(case, pairs) -> None:
     lines = {line for lines in case for line in lines}
     for pair in pairs:
         if None in pair or "" in pair:
-            lonely = [lines for lines in case if len(lines) == 1]
-            fail(f"{_PAIRS} made a pair with a missing side: {pair}. A one-line "
-                 f"conversation such as {lonely[0]} has no pair.",
+            alone = [lines for lines in case if len(lines) == 1 and lines[0] in pair]
+            also = (
+                f" A one-line conversation such as {alone[0]} has no pair."
+                if alone
+                else ""
+            )
+            fail(f"{_PAIRS} made a pair with a missing side: {pair}.{also}",
                  hints=("Only conversations of two lines or more give pairs; "
                         "the range of starts is empty for one line.",))  # fmt: skip
         for item in pair:
