@@ -253,7 +253,9 @@ def _expect_silence(features: np.ndarray) -> None:
         fail(f"{where} differ between mel bands, from {silent.min():.4g} to "
              f"{silent.max():.4g}; zero power gives log(0 + 1e-6) in every band.",
              f"{floor:.4f} everywhere", f"{silent.min():.4g} .. {silent.max():.4g}",
-             hints=("Filter the power into mel bands first, then take the log.",))  # fmt: skip
+             hints=("Zero power in every bin should give the same value in "
+                    "every band: which comes first, the mel filter bank or the "
+                    "log?",))  # fmt: skip
     if abs(silent.mean() - floor) > 1e-3:
         fail(f"{where} are {silent.mean():.4g} in every mel band; zero power gives "
              f"log(0 + 1e-6) = {floor:.4f}.", f"{floor:.4f}", f"{silent.mean():.4g}",
