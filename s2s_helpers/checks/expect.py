@@ -135,13 +135,7 @@ def expect_close(
         received, expected, atol=atol, rtol=rtol, equal_nan=False
     ):
         return
-    for message, wrong in (known_mistakes or {}).items():
-        mistake = wrong if isinstance(wrong, Mistake) else Mistake(wrong)
-        output = np.asarray(mistake.output, dtype=np.float64)
-        if output.shape == received.shape and np.allclose(
-            received, output, atol=atol, rtol=rtol
-        ):
-            raise CheckFailed(f"`{name}`: {message}", mistake.hints)
+    expect_no_known_mistake(name, received, known_mistakes, atol=atol, rtol=rtol)
     if received.shape != expected.shape:
         fail(f"`{name}` has the wrong shape.", expected.shape, received.shape)
     if not np.all(np.isfinite(received)):
@@ -152,6 +146,45 @@ def expect_close(
         preview(expected),
         preview(received),
     )
+
+
+def expect_no_known_mistake(
+    name: str,
+    received: np.ndarray,
+    known_mistakes: dict[str, Any] | None,
+    *,
+    atol: float = 1e-4,
+    rtol: float = 1e-4,
+) -> None:
+    """Raise ``CheckFailed`` with the first known mistake that ``received`` matches.
+
+    ``known_mistakes`` is as for ``expect_close``; leave out the mistakes whose
+    output equals the reference. To recognise a mistake for sure, pass the
+    results on every input at once (a match on one input can be a coincidence).
+    """
+    received = np.asarray(received, dtype=np.float64)
+    for message, wrong in (known_mistakes or {}).items():
+        mistake = wrong if isinstance(wrong, Mistake) else Mistake(wrong)
+        output = np.asarray(mistake.output, dtype=np.float64)
+        if output.shape == received.shape and np.allclose(
+            received, output, atol=atol, rtol=rtol
+        ):
+            raise CheckFailed(f"`{name}`: {message}", mistake.hints)
+
+
+def expect_number(name: str, value: Any) -> float:
+    """Fail unless ``value`` (a probe's ``to_numpy`` of a result) is one real number."""
+    array = None if value is None else np.asarray(value)
+    if array is None or array.dtype.kind not in "biuf":
+        shown = "None" if array is None else f"{array.dtype} {preview(array)}"
+        fail(f"`{name}` should return a number.", "a float such as 0.25", shown)
+    if array.shape != ():
+        fail(
+            f"`{name}` returned {array.size} numbers (shape {array.shape}), not one.",
+            "a single number",
+            preview(array),
+        )
+    return float(array)
 
 
 def preview(array: np.ndarray) -> str:
