@@ -131,10 +131,12 @@ def _expect_filtered(kept: set, pairs: dict, max_words: int) -> None:
     exactly = sorted(k for k in wanted - kept if max(words(k)) == max_words)
     if long_tgt and not long_src:
         fail(f"`{SPLIT_NAME}` kept pairs whose *target* is longer than max_words="
-             f"{max_words}, e.g. {long_tgt[0]}.", hints=FILTER_HINTS)  # fmt: skip
+             f"{max_words}, e.g. {long_tgt[0]} with {words(long_tgt[0])} (src, tgt) "
+             "words.", hints=FILTER_HINTS)  # fmt: skip
     if long_src and not long_tgt:
         fail(f"`{SPLIT_NAME}` kept pairs whose *source* is longer than max_words="
-             f"{max_words}, e.g. {long_src[0]}.", hints=FILTER_HINTS)  # fmt: skip
+             f"{max_words}, e.g. {long_src[0]} with {words(long_src[0])} (src, tgt) "
+             "words.", hints=FILTER_HINTS)  # fmt: skip
     if exactly and kept == wanted - set(exactly):
         fail(f"`{SPLIT_NAME}` dropped the pairs with exactly max_words={max_words} "
              f"words, e.g. {exactly[0]}.", hints=("Is max_words itself allowed?",))  # fmt: skip
@@ -365,7 +367,8 @@ def _judge_precision(observation: dict) -> str:
             fail(f"`{PRECISION_NAME}` should return two numbers (matches, total) for "
                  f"hypothesis {hypothesis!r}, reference {reference!r}, n={n}.",
                  "(matches, total)", value)  # fmt: skip
-    got = [tuple(value) for value in values]
+    got = [tuple(int(v) if float(v).is_integer() else v for v in value)
+           for value in values]  # fmt: skip
     expected = [_reference_precision(*case) for case in PRECISION_CASES]
     if got == expected:
         return (
