@@ -379,3 +379,15 @@ BEAM_MISTAKES = {
 @pytest.mark.parametrize("name", sorted(BEAM_MISTAKES))
 def test_beam_step_mistakes_are_diagnosed(name):
     assert_diagnosed("7.3", BEAM_MISTAKES, name)
+
+
+def test_a_recognised_mistake_gives_its_own_hints_first():
+    from s2s_helpers.checks import hints
+
+    with pytest.raises(checks.CheckFailed) as failure:
+        checks.check_greedy_translate(make_greedy_one(carry_state=False))
+    own = failure.value.hints
+    assert own and own[0] not in framework.get("7.1").hints
+    levels = hints.hint_levels("7.1")
+    assert levels[: len(own)] == list(own)
+    assert levels[len(own) :] == list(framework.get("7.1").hints)
