@@ -38,7 +38,7 @@ from s2s_helpers.checks.framework import (
     log_softmax,
     to_numpy,
 )
-from s2s_helpers.checks.models import tiny_seq2seq
+from s2s_helpers.checks.models import RecordingModel, TooManySteps, tiny_seq2seq
 from s2s_helpers.data import END_ID, PAD_ID, START_ID, UNK_ID
 
 # --- a tiny model with fixed weights (7.1, 7.2) ------------------------------------
@@ -84,109 +84,14 @@ def tiny_model():
     return model
 
 
-class _TooManySteps(Exception):
-    """The learner's loop ran ``STEP_LIMIT`` decoder steps: the probe stops it."""
-
-
-class _RecordingDecoder:
-    """``model.decoder`` as the learner sees it: ``step`` is recorded."""
-
-    def __init__(self, decoder, recorder: "RecordingModel"):
-        self._decoder, self._recorder = decoder, recorder
-
-    def __getattr__(self, name):
-        return getattr(self.__dict__["_decoder"], name)
-
-    def step(self, token_ids, state, values, keys, mask=None, training=None):
-        self._recorder.before_step()
-        out = self._decoder.step(token_ids, state, values, keys, mask, training)
-        self._recorder.record(token_ids, state, mask, out)
-        return out
-
-
-class RecordingModel:
-    """The check's model as the learner's code sees it; records eager decoder steps.
-
-    Each step records: ``fed`` (the tokens given, `(batch,)`), ``state``
-    ("encoder", "previous" (the state the step before returned) or "other"),
-    ``mask`` ("encoder", "none" or "other") and ``argmax`` (`(batch,)`, over
-    the vocabulary). Steps inside a ``tf.function`` are not recorded
-    (``compiled`` becomes True).
-    """
-
-    def __init__(self, model):
-        self._model = model
-        self.decoder = _RecordingDecoder(model.decoder, self)
-        self.steps: list[dict] = []
-        self.compiled = False
-        self._encoded = self._previous = None
-        self._count = 0
-
-    def __getattr__(self, name):
-        return getattr(self.__dict__["_model"], name)
-
-    def __call__(self, *args, **kwargs):
-        return self._model(*args, **kwargs)
-
-    def encode(self, *args, **kwargs):
-        out = self._model.encode(*args, **kwargs)
-        if _eager():
-            self._encoded = (to_numpy(out[1]), out[3])
-        return out
-
-    def before_step(self) -> None:
-        self._count += 1
-        if _eager() and self._count > STEP_LIMIT:
-            raise _TooManySteps(f"more than {STEP_LIMIT} decoder steps")
-
-    def record(self, token_ids, state, mask, out) -> None:
-        if not _eager():
-            self.compiled = True
-            return
-        state, new_state = to_numpy(state), to_numpy(out[1])
-        self.steps.append(
-            {
-                "fed": to_numpy(token_ids).reshape(-1).astype(np.int64),
-                "state": self._source(state),
-                "mask": self._mask_kind(mask),
-                "argmax": np.argmax(to_numpy(out[0]), axis=-1).reshape(-1),
-            }
-        )
-        self._previous = new_state
-
-    def _source(self, state: np.ndarray) -> str:
-        for label, known in (("previous", self._previous), ("encoder", self._state)):
-            if known is not None and known.shape == state.shape:
-                if np.allclose(known, state, atol=1e-6):
-                    return label
-        return "other"
-
-    @property
-    def _state(self):
-        return None if self._encoded is None else self._encoded[0]
-
-    def _mask_kind(self, mask) -> str:
-        if mask is None:
-            return "none"
-        encoded = None if self._encoded is None else self._encoded[1]
-        same = encoded is not None and np.array_equal(to_numpy(mask), to_numpy(encoded))
-        return "encoder" if same else "other"
-
-
-def _eager() -> bool:
-    import tensorflow as tf
-
-    return tf.executing_eagerly()
-
-
 def run_recorded(function, rows, max_length) -> dict:
     """Call ``function(model, src_ids, max_length)`` on a recording model."""
     import tensorflow as tf
 
-    model = RecordingModel(tiny_model())
+    model = RecordingModel(tiny_model(), step_limit=STEP_LIMIT)
     try:
         out = function(model, tf.constant(SRC_IDS[rows]), max_length)
-    except _TooManySteps:
+    except TooManySteps:
         return {"ran_past": True, "tokens": None, "steps": []}
     return {"ran_past": False, "tokens": out, "steps": model.steps,
             "compiled": model.compiled}  # fmt: skip
