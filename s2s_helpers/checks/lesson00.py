@@ -166,7 +166,7 @@ def _count_properties(name: str, counts: list, relabelled: np.ndarray) -> None:
         fail(
             f"`{name}` changes when only the values of the real tokens change "
             "(same padding): a count depends only on which ids are 0.",
-            expected=f"the same counts for {PROBE_IDS[0].tolist()} and "
+            expected=f"equal results for {PROBE_IDS[0].tolist()} and "
             f"{RELABELLED_IDS.tolist()}",
             received=f"{_plain(counts[0])} and {_plain(relabelled)}",
         )
