@@ -569,6 +569,34 @@ def _bidirectional_state_shape(state: np.ndarray, directions) -> None:
     expect_shape("state", state, (batch, units), "batch, units")
 
 
+def _bidirectional_mistakes(weights: list, directions) -> tuple[dict, dict]:
+    """Catalogued mistakes of Exercise 2.3: ({state ones}, {outputs ones})."""
+    (fwd_out, fwd), (bwd_out, bwd) = directions
+    (nm_fwd_out, nm_fwd), (nm_bwd_out, nm_bwd) = _directions(
+        weights, np.ones_like(REAL)
+    )
+    mask_hint = ("How does each GRU learn which positions are padding?",)
+    return {
+        "has the backward state first: the outputs are [forward, backward], so "
+        "the state must be too.": (np.concatenate([bwd, fwd], -1), ()),
+        "comes from GRUs that also read the padding (no mask): the backward "
+        "direction then starts on padding.": (
+            np.concatenate([nm_fwd, nm_bwd], -1),
+            mask_hint,
+        ),
+        "is the output at the last position: for the backward direction that "
+        "is its *first* step (and padding for short rows).": (
+            np.concatenate([fwd_out, bwd_out], axis=-1)[:, -1],
+            ("Use the two states the layer returns.",),
+        ),
+    }, {
+        "come from GRUs that also read the padding.": (
+            np.concatenate([nm_fwd_out, nm_bwd_out], -1),
+            mask_hint,
+        )
+    }
+
+
 def _judge_bidirectional(observation: dict) -> str:
     name = "encode_bidirectional(embedding, bidirectional_gru, src_ids)"
     batch, src_len = PROBE_IDS.shape
@@ -580,38 +608,12 @@ def _judge_bidirectional(observation: dict) -> str:
     _bidirectional_state_shape(state, directions)
     (fwd_out, fwd), (bwd_out, bwd) = directions
     ref_outputs = np.concatenate([fwd_out, bwd_out], axis=-1)
-    (nm_fwd_out, nm_fwd), (nm_bwd_out, nm_bwd) = _directions(
-        observation["weights"], np.ones_like(REAL)
+    ref_state = np.concatenate([fwd, bwd], axis=-1)
+    state_known, outputs_known = _bidirectional_mistakes(
+        observation["weights"], directions
     )
-    mask_hint = ("How does each GRU learn which positions are padding?",)
-    _named(
-        "`state`",
-        state,
-        {
-            "has the backward state first: the outputs are [forward, backward], so "
-            "the state must be too.": (np.concatenate([bwd, fwd], -1), ()),
-            "comes from GRUs that also read the padding (no mask): the backward "
-            "direction then starts on padding.": (
-                np.concatenate([nm_fwd, nm_bwd], -1),
-                mask_hint,
-            ),
-            "is the output at the last position: for the backward direction that "
-            "is its *first* step (and padding for short rows).": (
-                ref_outputs[:, -1],
-                ("Use the two states the layer returns.",),
-            ),
-        },
-    )
-    _named(
-        "`outputs`",
-        outputs,
-        {
-            "come from GRUs that also read the padding.": (
-                np.concatenate([nm_fwd_out, nm_bwd_out], -1),
-                mask_hint,
-            )
-        },
-    )
+    _named("`state`", state, state_known, ref_state)
+    _named("`outputs`", outputs, outputs_known, ref_outputs)
     padded = _outputs_and_state(
         name, observation["padded"], batch, PADDED_IDS.shape[1], units
     )
