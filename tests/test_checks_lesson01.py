@@ -1,5 +1,7 @@
-"""Lesson 01's checks: the reference passes, the stub is not attempted, and each
-known mistake fails with its own message (also after a JSON round trip)."""
+"""Lesson 01's checks: the reference passes, the stub is not attempted, every wrong
+answer is diagnosed (by its catalogued name or by the property it breaks) and
+names no other mistake, unusual correct answers pass, and the JSON round trip
+judges the same."""
 
 import re
 import unicodedata
@@ -7,9 +9,17 @@ import unicodedata
 import keras
 import numpy as np
 import pytest
-from checktools import assert_round_trip, outcome, stub
+import tensorflow as tf
+from checktools import (
+    assert_diagnosed,
+    assert_passes_unusual,
+    assert_round_trip,
+    outcome,
+    stub,
+)
 
 from s2s_helpers import checks, data
+from s2s_helpers.checks import framework
 
 # --- Exercise 1.1: normalize_text -----------------------------------------------------
 
@@ -24,8 +34,6 @@ def normalize_text(text):
 
 
 def normalize_with_tf(text):
-    import tensorflow as tf
-
     text = tf.strings.unicode_transcode(text, "UTF-8", "UTF-8")
     return tf.constant(normalize_text(text.numpy().decode()))
 
@@ -50,7 +58,22 @@ def without(step):
     return wrong
 
 
+def normalize_with(
+    pattern=PUNCTUATION, form="NFKD", lower=str.lower, spaces=None, spaced=r" \1 "
+):
+    """normalize_text written another way, with one of its parts swapped."""
+
+    def normalize(text):
+        text = unicodedata.normalize(form, text)
+        text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn")
+        text = pattern.sub(spaced, lower(text))
+        return spaces(text) if spaces else " ".join(text.split())
+
+    return normalize
+
+
 NORMALIZE_MISTAKES = {
+    # catalogued
     "lower": (without("lower"), "not lower-cased"),
     "accents": (without("accents"), "keeps the accents"),
     "punctuation": (without("punctuation"), "spaces around punctuation"),
@@ -62,7 +85,26 @@ NORMALIZE_MISTAKES = {
         lambda t: without("lower")(t).replace("a", "á"),
         "upper-case letters remain",
     ),
-    "tokens": (lambda t: normalize_text(t).split(), "one string"),
+    "tokens": (lambda t: normalize_text(t).split(), "list of tokens"),
+    # not in the catalogue: diagnosed by the property they break
+    "strips the ends only": (
+        normalize_with(spaces=str.strip),
+        "two or more spaces in a row",
+    ),
+    "no ¿ in the pattern": (
+        normalize_with(pattern=re.compile(r"([?.!,;:])")),
+        "punctuation touches a word (['¿t'",
+    ),
+    "casefold": (
+        normalize_with(lower=str.casefold),
+        "characters are missing (['ß'",
+    ),
+    "NFC": (normalize_with(form="NFC"), "accented or compatibility characters"),
+    "forgets to return": (lambda text: None, "NoneType"),
+    "space after only": (
+        normalize_with(spaced=r"\1 "),
+        "punctuation touches a word (['a?'",
+    ),
 }
 
 
@@ -79,11 +121,28 @@ def test_normalize_stub_is_not_attempted():
 
 
 @pytest.mark.parametrize("name", sorted(NORMALIZE_MISTAKES))
-def test_normalize_known_mistakes_are_named(name):
-    function, expected_text = NORMALIZE_MISTAKES[name]
-    status, message = outcome("1.1", function)
-    assert status == "failed"
-    assert expected_text in message
+def test_normalize_mistakes_are_diagnosed(name):
+    assert_diagnosed("1.1", NORMALIZE_MISTAKES, name)
+
+
+def lower_first(text):
+    text = unicodedata.normalize("NFKD", text.lower())
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return re.sub(r"\s+", " ", PUNCTUATION.sub(r" \1 ", text)).strip()
+
+
+def normalize_char_by_char(text):
+    out = []
+    for ch in unicodedata.normalize("NFKD", text):
+        if unicodedata.category(ch) == "Mn":
+            continue
+        out.append(f" {ch} " if ch in '?.!,¿¡;:"()' else ch.lower())
+    return " ".join("".join(out).split()).encode("utf-8")  # bytes are decoded
+
+
+@pytest.mark.parametrize("function", [lower_first, normalize_char_by_char])
+def test_normalize_unusual_correct_answers_pass(function):
+    assert_passes_unusual("1.1", function)
 
 
 def test_normalize_round_trip():
@@ -107,20 +166,16 @@ def lookup(vocabulary, **kwargs):
 
 
 SPECIAL = [data.START, data.END]
+MASKED = {"mask_token": "", "oov_token": data.UNK}
 LOOKUP_MISTAKES = {
-    "no specials": (
-        lookup(lambda t: list(t), mask_token="", oov_token=data.UNK),
-        "seed bug 8",
-    ),
+    # catalogued
+    "no specials": (lookup(lambda t: list(t), **MASKED), "seed bug 8"),
     "no mask token": (lookup(lambda t: [*SPECIAL, *t]), "no padding id 0"),
     "specials last": (
-        lookup(lambda t: [*t, *SPECIAL], mask_token="", oov_token=data.UNK),
+        lookup(lambda t: [*t, *SPECIAL], **MASKED),
         "before [START] and [END]",
     ),
-    "swapped": (
-        lookup(lambda t: [data.END, data.START, *t], mask_token="", oov_token=data.UNK),
-        "swapped",
-    ),
+    "swapped": (lookup(lambda t: [data.END, data.START, *t], **MASKED), "swapped"),
     "two oov": (
         lookup(lambda t: [*SPECIAL, *t], mask_token="", num_oov_indices=2),
         "more than one [UNK]",
@@ -130,13 +185,30 @@ LOOKUP_MISTAKES = {
         "raised an error",
     ),
     "one hot": (
-        lookup(
-            lambda t: [*SPECIAL, *t],
-            mask_token="",
-            oov_token="[UNK]",
-            output_mode="one_hot",
-        ),
-        "one id each",
+        lookup(lambda t: [*SPECIAL, *t], output_mode="one_hot", **MASKED),
+        "a vector of",
+    ),
+    # not in the catalogue: diagnosed by the property they break
+    "sorted tokens": (
+        lookup(lambda t: [*SPECIAL, *sorted(t)], **MASKED),
+        "in another order",
+    ),
+    "padding as a token": (
+        lookup(lambda t: ["", *SPECIAL, *t]),
+        "gives the empty string (padding) id 1",
+    ),
+    "no [END]": (lookup(lambda t: [data.START, *t], **MASKED), "gives [END] id 1"),
+    "[UNK] in the vocabulary": (
+        lookup(lambda t: [data.UNK, *SPECIAL, *t], **MASKED),
+        "gives the token '[UNK]' id 2",
+    ),
+    "a [PAD] token first": (
+        lookup(lambda t: ["[PAD]", *SPECIAL, *t], **MASKED),
+        "every known token's id is 1 too large",
+    ),
+    "multi-hot": (
+        lookup(lambda t: [*SPECIAL, *t], output_mode="multi_hot", **MASKED),
+        "numbers for the 18 tokens",
     ),
 }
 
@@ -153,11 +225,26 @@ def test_lookup_stub_is_not_attempted():
 
 
 @pytest.mark.parametrize("name", sorted(LOOKUP_MISTAKES))
-def test_lookup_known_mistakes_are_named(name):
-    function, expected_text = LOOKUP_MISTAKES[name]
-    status, message = outcome("1.2", function)
-    assert status in {"failed", "error"}
-    assert expected_text in message
+def test_lookup_mistakes_are_diagnosed(name):
+    assert_diagnosed("1.2", LOOKUP_MISTAKES, name)
+
+
+def lookup_set_later(tokens):
+    layer = keras.layers.StringLookup(mask_token="")  # the default OOV is "[UNK]"
+    layer.set_vocabulary([data.START, data.END, *tokens])
+    return layer
+
+
+def lookup_by_dictionary(tokens):
+    """Not a Keras layer at all: a function from a tensor of strings to ids."""
+    table = {"": 0, data.START: 2, data.END: 3}
+    table.update({token: 4 + i for i, token in enumerate(tokens)})
+    return lambda strings: np.array([table.get(s.decode(), 1) for s in strings.numpy()])
+
+
+@pytest.mark.parametrize("function", [lookup_set_later, lookup_by_dictionary])
+def test_lookup_unusual_correct_answers_pass(function):
+    assert_passes_unusual("1.2", function)
 
 
 def test_lookup_round_trip():
@@ -197,8 +284,19 @@ def layout(make_in, make_out, fill=0, length=None, padding="post"):
     return shift
 
 
+def shift_all_rows_at_once(target_ids, max_length):
+    """Forgets the row index: every row is overwritten with each target."""
+    tgt_in_ids = np.zeros((len(target_ids), max_length), np.int32)
+    tgt_out_ids = np.zeros((len(target_ids), max_length), np.int32)
+    for y in target_ids:
+        tgt_in_ids[:, : len(y) + 1] = [data.START_ID, *y]
+        tgt_out_ids[:, : len(y) + 1] = [*y, data.END_ID]
+    return tgt_in_ids, tgt_out_ids
+
+
 S, E = data.START_ID, data.END_ID
 SHIFT_MISTAKES = {
+    # catalogued
     "reversed": (layout(lambda y: [*y, E], lambda y: [S, *y]), "reversed"),
     "no END": (layout(lambda y: [S, *y], lambda y: y), "has no [END]"),
     "START in out": (
@@ -225,11 +323,40 @@ SHIFT_MISTAKES = {
         ),
         "longest sequence",
     ),
-    "UNK as START": (layout(lambda y: [1, *y], lambda y: [*y, E]), "start every row"),
+    "UNK as START": (
+        layout(lambda y: [1, *y], lambda y: [*y, E]),
+        "does not start with [START]",
+    ),
     "one array": (lambda t, n: shift_targets(t, n)[0], "two arrays"),
     "floats": (
         lambda t, n: tuple(a.astype(np.float32) for a in shift_targets(t, n)),
         "integer",
+    ),
+    # not in the catalogue: diagnosed by the property they break
+    "labels not shifted": (
+        layout(lambda y: [S, *y], lambda y: [S, *y]),
+        "the labels are not shifted",
+    ),
+    "last target dropped from the input": (
+        layout(lambda y: [S, *y[:-1]], lambda y: [*y, E]),
+        "(it holds [7, 8, 9, 0])",
+    ),
+    "every row overwritten": (shift_all_rows_at_once, "(it holds [11, 12, 13, 14])"),
+    "lists": (
+        lambda t, n: tuple(a.tolist() for a in shift_targets(t, n)),
+        "should be a tensor or array",
+    ),
+    "transposed": (
+        lambda t, n: tuple(a.T for a in shift_targets(t, n)),
+        "batch is 10, expected 3",
+    ),
+    "one position too long": (
+        lambda t, n: shift_targets(t, n + 1),
+        "tgt_len is 11, expected 10",
+    ),
+    "END one step late": (
+        layout(lambda y: [S, *y], lambda y: [*y, 0, E]),
+        "is missing [END]",
     ),
 }
 
@@ -255,13 +382,38 @@ def test_shift_stub_is_not_attempted():
 
 
 @pytest.mark.parametrize("name", sorted(SHIFT_MISTAKES))
-def test_shift_known_mistakes_are_named(name):
-    function, expected_text = SHIFT_MISTAKES[name]
-    status, message = outcome("1.3", function)
-    assert status == "failed"
-    assert expected_text in message
+def test_shift_mistakes_are_diagnosed(name):
+    assert_diagnosed("1.3", SHIFT_MISTAKES, name)
+
+
+def shift_one_sequence_then_slice(target_ids, max_length):
+    """[START] + y + [END] once, then the sequence without its last / first token."""
+    rows = [[S, *y, E] for y in target_ids]
+    pad = keras.utils.pad_sequences
+    tgt_in = pad([row[:-1] for row in rows], max_length, padding="post")
+    tgt_out = pad([row[1:] for row in rows], max_length, padding="post")
+    return tf.constant(tgt_in), tf.constant(tgt_out)
+
+
+def shift_with_lists(target_ids, max_length):
+    def pad(row):
+        return row + [0] * (max_length - len(row))
+
+    tgt_in = np.array([pad([S, *y]) for y in target_ids], dtype=np.uint8)
+    tgt_out = np.array([pad([*y, E]) for y in target_ids], dtype=np.uint8)
+    return [tgt_in, tgt_out]
+
+
+@pytest.mark.parametrize("function", [shift_one_sequence_then_slice, shift_with_lists])
+def test_shift_unusual_correct_answers_pass(function):
+    assert_passes_unusual("1.3", function)
 
 
 def test_shift_round_trip():
     assert_round_trip("1.3", shift_targets)
     assert_round_trip("1.3", SHIFT_MISTAKES["reversed"][0])
+
+
+@pytest.mark.parametrize("exercise_id", ["1.1", "1.2", "1.3"])
+def test_every_exercise_has_hints_in_levels(exercise_id):
+    assert len(framework.get(exercise_id).hints) >= 2
