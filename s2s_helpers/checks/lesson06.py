@@ -126,21 +126,7 @@ def _variable_names(model) -> list[str]:
     ]
 
 
-def _loss_and_gradients(model, loss_fn, batch, labels="out", feed="in", probs=False):
-    """(loss, gradients as numpy) of one forward pass of ``model`` under a tape."""
-    import tensorflow as tf
-
-    src_ids, tgt_in_ids, tgt_out_ids = (tf.constant(ids) for ids in batch)
-    ids = {"in": tgt_in_ids, "out": tgt_out_ids}
-    with tf.GradientTape() as tape:
-        logits = model((src_ids, ids[feed]), training=True)
-        loss = loss_fn(ids[labels], tf.nn.softmax(logits) if probs else logits)
-    gradients = tape.gradient(loss, model.trainable_variables)
-    return float(loss), [tf.convert_to_tensor(g).numpy() for g in gradients]
-
-
-# message -> (what the gradient is of, keyword arguments of _loss_and_gradients,
-# hints); the loss function is filled in by _reference_step.
+# message -> (what the gradient is of, how the loss differs (see _options), hints)
 STEP_MISTAKES = {
     "the loss is not masked: padding positions count as if they were tokens.": (
         "the unmasked loss",
@@ -173,31 +159,71 @@ STEP_MISTAKES = {
 }
 
 
-@functools.lru_cache(maxsize=1)
-def _reference_step() -> tuple[list, list, dict, dict]:
-    """The model's weights and names before the step; {label: (loss, gradients)}
-    on the batch and {label: loss} on the padded batch, for the correct loss
-    ("correct") and every mistake of STEP_MISTAKES (computed once)."""
+def _options(label: str) -> tuple:
+    """(loss function, labels, decoder inputs, softmax first) of "correct" or a mistake."""
     import keras
 
     from s2s_helpers import losses
 
-    model = fresh_model()
-    loss_fns = {
+    kw = {} if label == "correct" else STEP_MISTAKES[label][1]
+    loss_fn = {
         "masked": losses.masked_loss,
         "unmasked": lambda y, p: keras.ops.mean(losses.token_losses(y, p)),
         "padded_mean": losses.padded_mean_loss,
+    }[kw.get("loss", "masked")]
+    return (
+        loss_fn,
+        kw.get("labels", "out"),
+        kw.get("feed", "in"),
+        kw.get("probs", False),
+    )
+
+
+def _reference_loss(model, batch, label: str, logits_of: dict | None = None):
+    """The loss of ``label``'s computation on the check's model; ``logits_of``
+    keeps the logits of each (batch, decoder inputs) for the next label."""
+    import tensorflow as tf
+
+    loss_fn, labels, feed, probs = _options(label)
+    src_ids, tgt_in_ids, tgt_out_ids = (tf.constant(ids) for ids in batch)
+    ids = {"in": tgt_in_ids, "out": tgt_out_ids}
+    logits_of = {} if logits_of is None else logits_of
+    key = (id(batch), feed)
+    if key not in logits_of:
+        logits_of[key] = model((src_ids, ids[feed]), training=True)
+    logits = logits_of[key]
+    return loss_fn(ids[labels], tf.nn.softmax(logits) if probs else logits)
+
+
+@functools.lru_cache(maxsize=None)
+def _reference_gradients(label: str) -> tuple[float, list]:
+    """(loss, gradients as numpy) on the batch, for "correct" or a mistake."""
+    import tensorflow as tf
+
+    model = fresh_model()
+    with tf.GradientTape() as tape:
+        loss = _reference_loss(model, BATCH, label)
+    gradients = tape.gradient(loss, model.trainable_variables)
+    return float(loss), [tf.convert_to_tensor(g).numpy() for g in gradients]
+
+
+@functools.lru_cache(maxsize=1)
+def _reference_losses() -> dict[str, tuple[float, float]]:
+    """{label: (loss on the batch, loss on the padded batch)} for every label."""
+    model = fresh_model()
+    return {
+        label: tuple(
+            float(_reference_loss(model, b, label)) for b in (BATCH, PADDED_BATCH)
+        )
+        for label in ("correct", *STEP_MISTAKES)
     }
-    options = {"correct": {}}
-    options.update({message: kw for message, (_, kw, _) in STEP_MISTAKES.items()})
-    on_batch, on_padded = {}, {}
-    for label, kw in options.items():
-        kw = dict(kw)
-        loss_fn = loss_fns[kw.pop("loss", "masked")]
-        on_batch[label] = _loss_and_gradients(model, loss_fn, BATCH, **kw)
-        on_padded[label] = _loss_and_gradients(model, loss_fn, PADDED_BATCH, **kw)[0]
-    before = [v.numpy() for v in model.trainable_variables]
-    return before, _variable_names(model), on_batch, on_padded
+
+
+@functools.lru_cache(maxsize=1)
+def _initial_weights() -> tuple[list, list]:
+    """The model's weights before the step, and their names."""
+    model = fresh_model()
+    return [v.numpy() for v in model.trainable_variables], _variable_names(model)
 
 
 @functools.lru_cache(maxsize=1)
@@ -244,15 +270,13 @@ def _expect_scalar_loss(obs: dict) -> float:
 
 def _expect_loss(obs: dict, loss: float) -> None:
     """The masked loss: named mistakes (on both batches), padding, after the update."""
-    _, _, on_batch, on_padded = _reference_step()
-    expected = on_batch["correct"][0]
+    references = _reference_losses()
+    expected = references["correct"][0]
     if math.isclose(loss, expected, rel_tol=1e-5, abs_tol=1e-5):
         return
     padded = float(np.asarray(obs["padded_loss"]).reshape(-1)[0])
     for message, (_, _, hints) in STEP_MISTAKES.items():
-        if np.allclose(
-            [loss, padded], [on_batch[message][0], on_padded[message]], atol=1e-5
-        ):
+        if np.allclose([loss, padded], references[message], atol=1e-5):
             raise CheckFailed(f"`{STEP_NAME}`: {message}", hints)
     if not math.isclose(padded, loss, rel_tol=1e-5, abs_tol=1e-5):
         fail(
@@ -287,8 +311,8 @@ def _moves_by(after, before, gradients, rate) -> bool:
 
 def _expect_one_step(after: list) -> None:
     """Every weight moved by -learning_rate * its gradient of the masked loss."""
-    before, names, on_batch, _ = _reference_step()
-    gradients = on_batch["correct"][1]
+    before, names = _initial_weights()
+    gradients = _reference_gradients("correct")[1]
     if len(after) != len(before):
         fail("the model's variables changed in number.", len(before), len(after))
     if _moves_by(after, before, gradients, LEARNING_RATE):
@@ -302,7 +326,7 @@ def _expect_one_step(after: list) -> None:
                 hints=_WRONG_STEPS[rate, what],
             )
     for message, (what, _, _) in STEP_MISTAKES.items():
-        if _moves_by(after, before, on_batch[message][1], LEARNING_RATE):
+        if _moves_by(after, before, _reference_gradients(message)[1], LEARNING_RATE):
             fail(
                 f"the loss is right, but the weights moved by the gradient of another "
                 f"loss: {what}.",
