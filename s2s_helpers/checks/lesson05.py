@@ -210,6 +210,25 @@ def _expect_zero_when_empty(name: str, value: float) -> None:
         fail(f"`{name}` should be 0.0 for a batch of padding only.", "0.0", value)
 
 
+CASE_WORDS = {
+    "padded": "the check's batch",
+    "other": "a second batch (batch 4, tgt_len 6, vocab 9)",
+    "more_padding": "the batch with padding appended",
+    "padding_logits": "the batch with other logits at its padding",
+    "repeated": "the batch repeated twice",
+    "shifted": "the batch with a constant added to the logits",
+    "confident": "logits that make the right token certain",
+    "uniform": "equal logits",
+}
+
+
+def _expect_finite_values(name: str, values: dict) -> None:
+    for case, value in values.items():
+        if not np.isfinite(value):
+            where = CASE_WORDS.get(case, f"row {case[3:]} of the batch alone")
+            fail(f"`{name}` is {value} for {where}.", "a finite number", value)
+
+
 def _expect_unchanged(name: str, values: dict, case: str, change: str, why: str):
     if not _close(values[case], values["padded"]):
         fail(
@@ -308,6 +327,7 @@ def _loss_mistakes(ids, logits) -> dict[str, Mistake]:
 
 def _loss_properties(name: str, values: dict) -> None:
     _expect_zero_when_empty(name, values["all_padding"])
+    _expect_finite_values(name, values)
     if min(values.values()) < -1e-6:
         fail(
             f"`{name}` is negative: a cross-entropy is never below 0.",
@@ -403,6 +423,7 @@ def _accuracy_mistakes(ids, logits) -> dict[str, Mistake]:
 
 def _accuracy_properties(name: str, values: dict) -> None:
     _expect_zero_when_empty(name, values["all_padding"])
+    _expect_finite_values(name, values)
     outside = [v for v in values.values() if not -1e-6 <= v <= 1 + 1e-6]
     if outside:
         fail(f"`{name}` is not a fraction.", "a value in [0, 1]", f"{outside[0]:.4f}")
