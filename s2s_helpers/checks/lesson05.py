@@ -93,14 +93,10 @@ def _cases(rng) -> dict[str, tuple[np.ndarray, np.ndarray]]:
 
 
 CASES = _cases(np.random.default_rng(5050))
-SCALAR_CASES = [
-    "padded",
-    "other",
-    "more_padding",
-    "padding_logits",
-    "repeated",
-    "shifted",
-] + ["confident", "uniform", "all_padding", "row0", "row1", "row2"]
+SCALAR_CASES = (
+    "padded other more_padding padding_logits repeated shifted".split()
+    + "confident uniform all_padding row0 row1 row2".split()
+)
 NAMED_CASES = SCALAR_CASES[:6]  # a known mistake is named only if it matches on all
 TOKEN_CASES = ["padded", "other", "shifted", "confident", "large_logits"] + [
     f"label{label}" for label in range(VOCAB_SIZE)
