@@ -210,10 +210,11 @@ def _reference_gradients(label: str) -> tuple[float, list]:
 @functools.lru_cache(maxsize=1)
 def _reference_losses() -> dict[str, tuple[float, float]]:
     """{label: (loss on the batch, loss on the padded batch)} for every label."""
-    model = fresh_model()
+    model, logits_of = fresh_model(), {}
     return {
         label: tuple(
-            float(_reference_loss(model, b, label)) for b in (BATCH, PADDED_BATCH)
+            float(_reference_loss(model, b, label, logits_of))
+            for b in (BATCH, PADDED_BATCH)
         )
         for label in ("correct", *STEP_MISTAKES)
     }
