@@ -341,6 +341,12 @@ def whole_batch_token_losses(y, p):
     return -ops.take_along_axis(log_probs, ops.expand_dims(y, -1), axis=-1)[..., 0]
 
 
+def no_exp_token_losses(y, p):
+    shifted = p - ops.max(p, axis=-1, keepdims=True)
+    log_probs = shifted - ops.log(ops.sum(shifted, axis=-1, keepdims=True))  # no exp
+    return -ops.take_along_axis(log_probs, ops.expand_dims(y, -1), axis=-1)[..., 0]
+
+
 def mean_over_vocab_token_losses(y, p):
     shifted = p - ops.max(p, axis=-1, keepdims=True)
     log_probs = shifted - ops.log(ops.sum(ops.exp(shifted), axis=-1, keepdims=True))
@@ -371,6 +377,7 @@ TOKEN_MISTAKES = {
         "logits in the hundreds",
     ),
     "normalised over every axis": (whole_batch_token_losses, "do not sum to 1"),
+    "log of a sum without exp": (no_exp_token_losses, "for ordinary logits"),
     "mean over the vocabulary": (
         mean_over_vocab_token_losses,
         "does not depend on the label",

@@ -521,7 +521,10 @@ def _token_arrays(name: str, results: dict) -> dict[str, np.ndarray]:
 def _expect_finite(name: str, arrays: dict) -> None:
     for case in ("padded", "other"):
         if not np.all(np.isfinite(arrays[case])):
-            fail(f"`{name}` gives inf or NaN for ordinary logits (between -6 and 8).")
+            largest = float(np.abs(CASES[case][1]).max())
+            fail(
+                f"`{name}` gives inf or NaN for ordinary logits (all within ±{largest:.1f})."
+            )
     if not np.all(np.isfinite(arrays["large_logits"])):
         fail(
             f"`{name}` gives inf or NaN for logits in the hundreds (up to "
