@@ -46,6 +46,29 @@ def test_the_check_inputs_separate_axes_and_are_what_the_docstring_says():
     assert padded_rows.any() and not padded_rows.all()
 
 
+@pytest.mark.parametrize(
+    "mistakes, reference",
+    [
+        (lesson05._loss_mistakes, lesson05._reference_loss),
+        (lesson05._accuracy_mistakes, lesson05._reference_accuracy),
+    ],
+)
+def test_named_mistakes_have_distinct_signatures(mistakes, reference):
+    """No two known mistakes (nor a mistake and the answer) give the same values on
+    the batches a mistake is named on: a single scalar could coincide."""
+    cases = [lesson05.CASES[case] for case in lesson05.NAMED_CASES]
+    signatures = {"reference": np.array([reference(*case) for case in cases])}
+    for message in mistakes(*cases[0]):
+        signatures[message] = np.array([mistakes(*c)[message].output for c in cases])
+    names = list(signatures)
+    for i, first in enumerate(names):
+        for second in names[i + 1 :]:
+            assert not np.allclose(signatures[first], signatures[second], atol=1e-4), (
+                first,
+                second,
+            )
+
+
 # --- Exercise 5.1: masked_loss -----------------------------------------------------------
 
 
