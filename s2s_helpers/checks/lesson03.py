@@ -172,6 +172,13 @@ def expect_attention_weights(name: str, weights: np.ndarray, mask: np.ndarray) -
                 "the padded scores at all.",
             ),
         )
+    starved = int(np.sum(real & (weights <= 0.0)))
+    if starved:
+        fail(
+            f"`{name}` gives zero weight to real source tokens (mask True) at "
+            f"{starved} position(s): a softmax gives every real token some weight.",
+            hints=("Which positions does your mask keep? Exactly the real tokens?",),
+        )
 
 
 # --- Exercise 3.1: additive_scores -------------------------------------------------
