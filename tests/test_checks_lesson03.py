@@ -387,6 +387,10 @@ ATTEND_MISTAKES = {
         attend_variant(context_of="keys"),
         "weighted sum of the *keys*",
     ),
+    "the projected query as the context": (
+        lambda layer, q, v, k, m: (layer.query_layer(q), attend(layer, q, v, k, m)[1]),
+        "(batch, attention_units), not units.",
+    ),
     "swapped": (lambda *args: attend(*args)[::-1], "returned (weights, context)"),
     "only context": (
         lambda *args: attend(*args)[0],

@@ -139,6 +139,12 @@ def expect_attention_weights(name: str, weights: np.ndarray, mask: np.ndarray) -
         weights: `(batch, src_len)` or `(batch, tgt_len, src_len)`.
         mask: bool, broadcastable to ``weights``, True for real source tokens.
     """
+    _expect_distributions(name, weights)
+    _expect_on_real_tokens(name, weights, np.broadcast_to(mask, weights.shape))
+
+
+def _expect_distributions(name: str, weights: np.ndarray) -> None:
+    """Every row of ``weights`` is a probability distribution over src_len."""
     expect_finite(name, weights)
     if np.min(weights) < -1e-6:
         fail(
@@ -149,7 +155,10 @@ def expect_attention_weights(name: str, weights: np.ndarray, mask: np.ndarray) -
     sums = weights.sum(axis=-1)
     if not np.allclose(sums, 1.0, atol=1e-4):
         fail(f"the rows of `{name}` do not sum to 1 over src_len.", 1.0, preview(sums))
-    real = np.broadcast_to(mask, weights.shape)
+
+
+def _expect_on_real_tokens(name: str, weights: np.ndarray, real: np.ndarray) -> None:
+    """No weight on padding, some on every real token (``real``: the mask)."""
     rows_with_padding = (~real).any(axis=-1)
     on_real = np.where(real, weights, 0.0).sum(axis=-1)
     if np.any(rows_with_padding & (on_real < 1e-6)):
@@ -624,10 +633,18 @@ def _attend_shapes(run: dict) -> tuple[np.ndarray, np.ndarray]:
             f"shapes {context.shape}, {weights.shape}",
         )
     if context.shape == (BATCH, ATTENTION_UNITS):
+        of_keys = weights.shape == (BATCH, SRC_LEN) and close(
+            context, reference_context(weights.astype(np.float64), INPUTS["keys"])
+        )
         fail(
             f"`{ATTEND_NAME}`: the context has attention_units numbers, "
-            "(batch, attention_units): it is a weighted sum of the *keys*, not of "
-            "the values (the encoder outputs).",
+            "(batch, attention_units), not units"
+            + (
+                ": it is the weighted sum of the *keys*, not of the values (the "
+                "encoder outputs)."
+                if of_keys
+                else "."
+            ),
             f"({BATCH}, {UNITS}) (batch, units)",
             context.shape,
         )
