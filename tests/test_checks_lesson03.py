@@ -459,3 +459,18 @@ def test_hints_come_in_at_least_two_levels(exercise_id):
     exercise = checks.get(exercise_id)
     assert len(exercise.hints) >= 2
     assert len(set(exercise.hints)) == len(exercise.hints)
+
+
+@pytest.mark.parametrize("exercise_id", ["3.1", "3.2", "3.3", "3.4"])
+def test_every_axis_of_the_inputs_has_its_own_size(exercise_id):
+    sizes = list(checks.get(exercise_id).axes.values())
+    assert len(set(sizes)) == len(sizes)
+
+
+def test_the_two_seeds_vary_every_entry_and_the_padding():
+    for name, value in lesson03.INPUTS.items():
+        other = lesson03.OTHER_INPUTS[name]
+        if name == "mask":
+            assert (value != other).any() and value.all(axis=1).any()
+        elif name not in {"values", "keys"}:
+            assert np.all(value != other), name

@@ -3,6 +3,8 @@ answer of the decoder step, the unroll and encode + decode is diagnosed as itsel
 property or a named mistake, never another one), and correct but unusually written
 answers pass."""
 
+import time
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -11,7 +13,7 @@ from checktools import assert_round_trip as assert_roundtrip_judges_the_same
 from keras import ops
 
 from s2s_helpers import checks
-from s2s_helpers.checks import framework
+from s2s_helpers.checks import framework, lesson04
 
 # --- Exercise 4.1: one decoder step -----------------------------------------------------
 
@@ -402,8 +404,6 @@ def test_forward_unusual_answers_pass(function):
 
 
 def test_checks_are_quiet_and_fast(capfd):
-    import time
-
     started = time.perf_counter()
     for exercise_id, function in [
         ("4.1", make_step()),
@@ -416,8 +416,6 @@ def test_checks_are_quiet_and_fast(capfd):
 
 
 def test_probe_inputs_make_the_mistakes_distinct():
-    from s2s_helpers.checks import lesson04
-
     assert np.any(lesson04.STATE != 0)
     assert (lesson04.SRC_IDS.shape[1]) == lesson04.SEQ_TGT_IN_IDS.shape[1]
 
@@ -430,8 +428,13 @@ def test_hints_come_in_at_least_two_levels(exercise_id):
 
 
 def test_every_axis_of_the_step_and_unroll_inputs_has_its_own_size():
-    from s2s_helpers.checks import lesson04
-
     sizes = list(checks.get("4.1").axes.values())
     assert len(set(sizes)) == len(sizes)
     assert lesson04.SRC_VOCAB_SIZE not in sizes
+
+
+def test_encode_decode_shares_only_the_two_lengths_on_purpose():
+    axes = checks.get("4.3").axes
+    assert axes["src_len"] == axes["tgt_len"]
+    others = [size for name, size in axes.items() if name != "tgt_len"]
+    assert len(set(others)) == len(others)

@@ -16,7 +16,9 @@ padding); last, the reference ``Decoder.step`` / ``Decoder.call``.
 Sizes no two axes share: batch 3, tgt_len 4, src_len 5, units 6, embedding_dim
 7, attention_units 8, vocab 11 (source vocab 13). Exercise 4.3 uses src_len =
 tgt_len = 9 on purpose, so that a mask made from ``tgt_in_ids`` has the
-source's shape and shows in the weights rather than as a crash.
+source's shape and shows in the weights rather than as a crash. TensorFlow is
+imported inside the functions that run a model, so that importing the checks
+does not load it.
 
 Taught in: lessons/04_decoder.ipynb
 """
