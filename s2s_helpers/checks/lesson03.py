@@ -409,8 +409,11 @@ def _softmax_leak(runs: dict, mask: np.ndarray) -> None:
             "whatever its score: the value put at padded scores is not negative "
             "enough.",
             expected=0.0,
-            received=leak,
-            hints=("exp(-5) is small but not 0. How negative must it be? -1e9.",),
+            received=f"{leak:.2g}",
+            hints=(
+                "exp of a moderately negative score is small but not 0. How "
+                "negative must a padded score be for its weight to be exactly 0?",
+            ),
         )
 
 
