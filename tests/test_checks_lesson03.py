@@ -203,6 +203,10 @@ SOFTMAX_MISTAKES = {
         ),
         "negative weights",
     ),
+    "log of the weights": (
+        lambda s, m: tf.math.log(masked_softmax(s, m)),
+        "contains NaN or inf",
+    ),
     "temperature 2": (
         lambda s, m: masked_softmax(s / 2.0, m),
         "not proportional to exp(score)",

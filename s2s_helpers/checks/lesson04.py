@@ -43,6 +43,7 @@ from s2s_helpers.checks.lesson03 import (
     close,
     expect_attention_weights,
     expect_changes,
+    expect_finite,
     name_known_mistake,
 )
 from s2s_helpers.checks.models import tiny_seq2seq
@@ -132,6 +133,13 @@ def _as_tuple(value, size: int, name: str, what: str) -> list:
         )
         fail(f"`{name}` should return {what}.", f"a tuple of {size}", received)
     return value
+
+
+def _checked(name: str, value, shape: tuple, axes: str) -> np.ndarray:
+    """``value`` as float64 once its shape is ``shape`` and it is finite."""
+    value = expect_shape(name, value, shape, axes)
+    expect_finite(name, value)
+    return value.astype(np.float64)
 
 
 def _mask_not_used(weights: np.ndarray) -> dict:
@@ -232,7 +240,7 @@ def _step_result(result) -> tuple[np.ndarray, ...]:
     shapes.append(((BATCH, SRC_LEN), "batch, src_len"))
     values = (logits, _unwrap_state(new_state), weights)
     return tuple(
-        expect_shape(name, value, shape, axes).astype(np.float64)
+        _checked(name, value, shape, axes)
         for name, value, (shape, axes) in zip(
             ("logits", "new_state", "weights"), values, shapes
         )
@@ -438,11 +446,10 @@ def _unroll_result(result) -> tuple[np.ndarray, np.ndarray]:
                 logits.shape,
                 hints=("One step per position of `tgt_in_ids`, [START] first.",),
             )
-    logits = expect_shape("logits", logits, expected, "batch, tgt_len, vocab")
+    logits = _checked("logits", logits, expected, "batch, tgt_len, vocab")
     shape = (BATCH, TGT_LEN, SRC_LEN)
     _time_major("weights", weights, shape, "batch, tgt_len, src_len")
-    weights = expect_shape("weights", weights, shape, "batch, tgt_len, src_len")
-    return logits.astype(np.float64), weights.astype(np.float64)
+    return logits, _checked("weights", weights, shape, "batch, tgt_len, src_len")
 
 
 def _unroll_mistakes(run: tuple, decoder, reference: tuple) -> None:
@@ -632,14 +639,14 @@ def _forward(model, src_ids, tgt_in_ids, **mistake):
 def _forward_result(result, src_len: int, tgt_len: int) -> tuple[np.ndarray, ...]:
     name = "encode_decode(...)"
     logits, weights = _as_tuple(result, 2, name, "(logits, weights)")
-    batch = BATCH
-    logits = expect_shape(
-        "logits", logits, (batch, tgt_len, VOCAB_SIZE), "batch, tgt_len, vocab"
+    return (
+        _checked(
+            "logits", logits, (BATCH, tgt_len, VOCAB_SIZE), "batch, tgt_len, vocab"
+        ),
+        _checked(
+            "weights", weights, (BATCH, tgt_len, src_len), "batch, tgt_len, src_len"
+        ),
     )
-    weights = expect_shape(
-        "weights", weights, (batch, tgt_len, src_len), "batch, tgt_len, src_len"
-    )
-    return logits.astype(np.float64), weights.astype(np.float64)
 
 
 def _forward_mistakes(run: tuple, model, reference: tuple) -> None:
