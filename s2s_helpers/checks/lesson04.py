@@ -741,12 +741,5 @@ check_encode_decode = exercise(
         "(the source's padding); then `model.decoder(tgt_in_ids, values, state, "
         "mask=mask)` returns (logits, weights).",
     ),
-    axes={
-        "batch": BATCH,
-        "src_len": FORWARD_LEN,
-        "tgt_len": FORWARD_LEN,
-        "units": UNITS,
-        "embedding_dim": EMBEDDING_DIM,
-        "vocab": VOCAB_SIZE,
-    },
+    axes={**AXES, "src_len": FORWARD_LEN, "tgt_len": FORWARD_LEN},
 )
