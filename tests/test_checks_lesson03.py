@@ -1,10 +1,18 @@
-"""Lesson 03's checks: the reference passes, the stub is not attempted, and each
-known mistake fails with its own message (also after a JSON round trip)."""
+"""Lesson 03's checks: the reference passes, the stub is not attempted, every wrong
+answer below is diagnosed as itself (a property or a named mistake, never another
+one), and correct but unusually written answers pass (also after a JSON round trip).
+"""
 
 import numpy as np
 import pytest
 import tensorflow as tf
-from checktools import assert_round_trip, outcome, stub
+from checktools import (
+    assert_diagnosed,
+    assert_passes_unusual,
+    assert_round_trip,
+    outcome,
+    stub,
+)
 
 from s2s_helpers import attention, checks
 from s2s_helpers.checks import lesson03
@@ -20,6 +28,15 @@ def additive_scores(query, keys, W_a, v_a):
 def scores_numpy(query, keys, W_a, v_a):
     query, keys, W_a, v_a = (np.asarray(x) for x in (query, keys, W_a, v_a))
     return np.einsum("bsa,a->bs", np.tanh((query @ W_a)[:, None] + keys), v_a[:, 0])
+
+
+def scores_loop(query, keys, W_a, v_a):
+    """One source position at a time, then stacked along src_len."""
+    columns = [
+        tf.squeeze(tf.tanh(query @ W_a + keys[:, j]) @ v_a, -1)
+        for j in range(keys.shape[1])
+    ]
+    return tf.stack(columns, axis=1)
 
 
 def projected(q, W):
@@ -52,15 +69,49 @@ SCORE_MISTAKES = {
         lambda q, k, W, v: tf.tanh(projected(q, W) + k),
         "per attention unit",
     ),
-    "no new axis": (lambda q, k, W, v: (tf.tanh(q @ W + k) @ v)[..., 0], "raised"),
+    "no new axis": (
+        lambda q, k, W, v: (tf.tanh(q @ W + k) @ v)[..., 0],
+        "do not broadcast",
+    ),
+    # not in the catalogue: found by the properties
+    "ignores the query": (
+        lambda q, k, W, v: (tf.tanh(k) @ v)[..., 0],
+        "stays the same when `query` changes",
+    ),
+    "sigmoid for tanh": (
+        lambda q, k, W, v: (tf.sigmoid(projected(q, W) + k) @ v)[..., 0],
+        "does not negate the scores",
+    ),
+    "scaled like dot-product attention": (
+        lambda q, k, W, v: additive_scores(q, k, W, v) / np.sqrt(3.0),
+        "constant factor 0.5774",
+    ),
+    "relu for tanh": (
+        lambda q, k, W, v: (tf.nn.relu(projected(q, W) + k) @ v)[..., 0],
+        "larger in size than sum(|v_a|)",
+    ),
+    "tanh inside and outside": (
+        lambda q, k, W, v: tf.tanh(tf.tanh(projected(q, W) + k) @ v)[..., 0],
+        "doubling v_a does not double",
+    ),
+    "scores transposed": (
+        lambda q, k, W, v: tf.transpose(additive_scores(q, k, W, v)),
+        "batch is 5, expected 2",
+    ),
 }
 
 
 def test_scores_reference_passes(capsys):
     assert outcome("3.1", additive_scores)[0] == "passed"
-    assert outcome("3.1", scores_numpy)[0] == "passed"
     checks.check_additive_scores(additive_scores)
     assert "passed" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "function", [scores_numpy, scores_loop, tf.function(additive_scores)]
+)
+def test_scores_unusual_answers_pass(function):
+    assert_passes_unusual("3.1", function)
 
 
 def test_scores_agree_with_the_layer():
@@ -84,11 +135,8 @@ def test_scores_stub_is_not_attempted():
 
 
 @pytest.mark.parametrize("name", sorted(SCORE_MISTAKES))
-def test_scores_known_mistakes_are_named(name):
-    function, expected_text = SCORE_MISTAKES[name]
-    status, message = outcome("3.1", function)
-    assert status in {"failed", "error"}
-    assert expected_text in message
+def test_scores_mistakes_are_diagnosed(name):
+    assert_diagnosed("3.1", SCORE_MISTAKES, name)
 
 
 def test_scores_round_trip():
@@ -111,10 +159,21 @@ def additive_mask(scores, mask):
     return tf.nn.softmax(scores + (1.0 - tf.cast(mask, scores.dtype)) * -1e9)
 
 
+def softmax_rows_numpy(scores, mask):
+    """A Python loop over rows, numpy inside, only the real tokens exponentiated."""
+    scores, mask = np.asarray(scores), np.asarray(mask)
+    weights = np.zeros_like(scores)
+    for row in range(scores.shape[0]):
+        real = scores[row][mask[row]]
+        e = np.exp(real - real.max())
+        weights[row][mask[row]] = e / e.sum()
+    return weights
+
+
 SOFTMAX_MISTAKES = {
     "batch axis": (
         lambda s, m: tf.nn.softmax(tf.where(m, s, -1e9), axis=0),
-        "over the batch axis",
+        "over the batch axis (axis 0)",
     ),
     "batch axis, no mask": (lambda s, m: tf.nn.softmax(s, axis=0), "ignores the mask"),
     "after softmax": (
@@ -125,21 +184,63 @@ SOFTMAX_MISTAKES = {
     "no mask": (lambda s, m: tf.nn.softmax(s), "seed bug 2"),
     "multiplied scores": (
         lambda s, m: tf.nn.softmax(s * tf.cast(m, s.dtype)),
-        "multiplies the scores",
+        "padded scores were set to 0",
     ),
     "weak mask": (
         lambda s, m: tf.nn.softmax(tf.where(m, s, -5.0)),
         "not negative enough",
     ),
     "transposed": (lambda s, m: tf.transpose(masked_softmax(s, m)), "wrong shape"),
+    # not in the catalogue: found by the properties
+    "not normalised": (
+        lambda s, m: tf.exp(tf.where(m, s, -1e9)),
+        "do not sum to 1 over src_len",
+    ),
+    "linear normalisation": (
+        lambda s, m: (
+            (s * tf.cast(m, s.dtype))
+            / tf.reduce_sum(s * tf.cast(m, s.dtype), -1, keepdims=True)
+        ),
+        "negative weights",
+    ),
+    "log of the weights": (
+        lambda s, m: tf.math.log(masked_softmax(s, m)),
+        "contains NaN or inf",
+    ),
+    "temperature 2": (
+        lambda s, m: masked_softmax(s / 2.0, m),
+        "not proportional to exp(score)",
+    ),
+    "sigmoid": (
+        lambda s, m: tf.sigmoid(tf.where(m, s, -1e9)),
+        "do not sum to 1 over src_len",
+    ),
+    "the first row's mask for every row": (
+        lambda s, m: masked_softmax(s, m[:1]),
+        "gives padded source positions weight",
+    ),
+    "softmax of the real scores divided by the length": (
+        lambda s, m: (
+            masked_softmax(s, m)
+            * tf.reduce_sum(tf.cast(m, s.dtype), -1, keepdims=True)
+            / 5.0
+        ),
+        "do not sum to 1 over src_len",
+    ),
 }
 
 
 def test_softmax_reference_passes():
     assert outcome("3.2", masked_softmax)[0] == "passed"
-    assert outcome("3.2", renormalised)[0] == "passed"
-    assert outcome("3.2", additive_mask)[0] == "passed"
     assert outcome("3.2", attention.masked_softmax)[0] == "passed"
+
+
+@pytest.mark.parametrize(
+    "function",
+    [renormalised, additive_mask, softmax_rows_numpy, tf.function(masked_softmax)],
+)
+def test_softmax_unusual_answers_pass(function):
+    assert_passes_unusual("3.2", function)
 
 
 def test_softmax_stub_is_not_attempted():
@@ -147,11 +248,8 @@ def test_softmax_stub_is_not_attempted():
 
 
 @pytest.mark.parametrize("name", sorted(SOFTMAX_MISTAKES))
-def test_softmax_known_mistakes_are_named(name):
-    function, expected_text = SOFTMAX_MISTAKES[name]
-    status, message = outcome("3.2", function)
-    assert status == "failed"
-    assert expected_text in message
+def test_softmax_mistakes_are_diagnosed(name):
+    assert_diagnosed("3.2", SOFTMAX_MISTAKES, name)
 
 
 def test_softmax_round_trip():
@@ -164,6 +262,15 @@ def test_softmax_round_trip():
 
 def context_vector(weights, values):
     return tf.reduce_sum(weights[:, :, None] * values, axis=1)
+
+
+def context_loop(weights, values):
+    """A Python loop over source positions, in numpy."""
+    weights, values = np.asarray(weights), np.asarray(values)
+    total = np.zeros((values.shape[0], values.shape[2]), values.dtype)
+    for j in range(values.shape[1]):
+        total += weights[:, j : j + 1] * values[:, j]
+    return total
 
 
 CONTEXT_MISTAKES = {
@@ -179,13 +286,43 @@ CONTEXT_MISTAKES = {
     ),
     "plain sum": (lambda w, v: tf.reduce_sum(v, axis=1), "plain sum"),
     "plain mean": (lambda w, v: tf.reduce_mean(v, axis=1), "plain mean"),
+    # not in the catalogue: found by the properties
+    "max instead of sum": (
+        lambda w, v: tf.reduce_max(w[:, :, None] * v, axis=1),
+        "that position's value",
+    ),
+    "weights normalised again": (
+        lambda w, v: context_vector(tf.nn.softmax(w, axis=-1), v),
+        "that position's value",
+    ),
+    "matmul without a batch axis": (lambda w, v: tf.matmul(w, v), "It has 3 axes"),
+    "kept the src_len axis": (
+        lambda w, v: tf.matmul(w[:, None, :], v),
+        "axis of size 1 where src_len was",
+    ),
+    "no units axis on the weights": (
+        lambda w, v: tf.reduce_sum(w * v, axis=1),
+        "do not broadcast",
+    ),
+    "returns the weights": (lambda w, v: w, "units is 5, expected 4"),
 }
 
 
 def test_context_reference_passes():
     assert outcome("3.3", context_vector)[0] == "passed"
-    einsum = lambda w, v: tf.einsum("bs,bsu->bu", w, v)  # noqa: E731
-    assert outcome("3.3", einsum)[0] == "passed"
+
+
+@pytest.mark.parametrize(
+    "function",
+    [
+        lambda w, v: tf.einsum("bs,bsu->bu", w, v),
+        lambda w, v: tf.matmul(w[:, None, :], v)[:, 0, :],
+        context_loop,
+    ],
+    ids=["einsum", "matmul", "numpy loop"],
+)
+def test_context_unusual_answers_pass(function):
+    assert_passes_unusual("3.3", function)
 
 
 def test_context_stub_is_not_attempted():
@@ -193,11 +330,8 @@ def test_context_stub_is_not_attempted():
 
 
 @pytest.mark.parametrize("name", sorted(CONTEXT_MISTAKES))
-def test_context_known_mistakes_are_named(name):
-    function, expected_text = CONTEXT_MISTAKES[name]
-    status, message = outcome("3.3", function)
-    assert status == "failed"
-    assert expected_text in message
+def test_context_mistakes_are_diagnosed(name):
+    assert_diagnosed("3.3", CONTEXT_MISTAKES, name)
 
 
 def test_context_round_trip():
@@ -214,6 +348,14 @@ def attend(attention_layer, query, values, keys, mask):
     return context_vector(weights, values), weights
 
 
+def attend_with_kernels(attention_layer, query, values, keys, mask):
+    """numpy with the sublayers' kernels (the layers have no bias)."""
+    W_a = attention_layer.query_layer.kernel.numpy()
+    v_a = attention_layer.energy_layer.kernel.numpy()
+    weights = softmax_rows_numpy(scores_numpy(query, keys, W_a, v_a), np.asarray(mask))
+    return context_loop(weights, values), weights
+
+
 def attend_variant(keys_from=None, softmax=masked_softmax, context_of="values"):
     def wrong(layer, query, values, keys, mask):
         if keys_from == "recompute":
@@ -224,6 +366,18 @@ def attend_variant(keys_from=None, softmax=masked_softmax, context_of="values"):
         return context_vector(weights, summed), weights
 
     return wrong
+
+
+def context_from_unmasked(layer, query, values, keys, mask):
+    q = layer.query_layer(query)[:, None, :]
+    scores = layer.energy_layer(tf.tanh(q + keys))[..., 0]
+    return context_vector(tf.nn.softmax(scores), values), masked_softmax(scores, mask)
+
+
+def attend_without_new_axis(layer, query, values, keys, mask):
+    scores = layer.energy_layer(tf.tanh(layer.query_layer(query) + keys))[..., 0]
+    weights = masked_softmax(scores, mask)
+    return context_vector(weights, values), weights
 
 
 ATTEND_MISTAKES = {
@@ -237,19 +391,54 @@ ATTEND_MISTAKES = {
         attend_variant(context_of="keys"),
         "weighted sum of the *keys*",
     ),
+    "the projected query as the context": (
+        lambda layer, q, v, k, m: (layer.query_layer(q), attend(layer, q, v, k, m)[1]),
+        "(batch, attention_units), not units.",
+    ),
     "swapped": (lambda *args: attend(*args)[::-1], "returned (weights, context)"),
     "only context": (
         lambda *args: attend(*args)[0],
         "should return (context, weights)",
+    ),
+    # not in the catalogue: found by the properties
+    "ignores the query": (
+        lambda layer, q, v, k, m: attend_variant()(layer, 0 * q, v, k, m),
+        "stays the same when the query changes",
+    ),
+    "context from unmasked weights": (
+        context_from_unmasked,
+        "not the weighted sum of `values` with the weights",
+    ),
+    "softmax over the batch": (
+        attend_variant(softmax=lambda s, m: tf.nn.softmax(tf.where(m, s, -1e9), 0)),
+        "do not sum to 1 over src_len",
+    ),
+    "inverted mask": (
+        attend_variant(softmax=lambda s, m: masked_softmax(s, tf.logical_not(m))),
+        "all the weight on padding",
+    ),
+    "no src_len axis on the query": (
+        attend_without_new_axis,
+        "do not broadcast",
     ),
 }
 
 
 def test_attend_reference_passes():
     assert outcome("3.4", attend)[0] == "passed"
-    # the library layer itself, called with the keys it is given
-    layer_call = lambda layer, q, v, k, m: layer(q, v, keys=k, mask=m)  # noqa: E731
-    assert outcome("3.4", layer_call)[0] == "passed"
+
+
+@pytest.mark.parametrize(
+    "function",
+    [
+        # the library layer itself, called with the keys it is given
+        lambda layer, q, v, k, m: layer(q, v, keys=k, mask=m),
+        attend_with_kernels,
+    ],
+    ids=["the layer", "numpy with the kernels"],
+)
+def test_attend_unusual_answers_pass(function):
+    assert_passes_unusual("3.4", function)
 
 
 def test_attend_stub_is_not_attempted():
@@ -257,13 +446,35 @@ def test_attend_stub_is_not_attempted():
 
 
 @pytest.mark.parametrize("name", sorted(ATTEND_MISTAKES))
-def test_attend_known_mistakes_are_named(name):
-    function, expected_text = ATTEND_MISTAKES[name]
-    status, message = outcome("3.4", function)
-    assert status == "failed"
-    assert expected_text in message
+def test_attend_mistakes_are_diagnosed(name):
+    assert_diagnosed("3.4", ATTEND_MISTAKES, name)
 
 
 def test_attend_round_trip():
     assert_round_trip("3.4", attend)
     assert_round_trip("3.4", ATTEND_MISTAKES["recomputed keys"][0])
+
+
+# --- every exercise of the lesson ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("exercise_id", ["3.1", "3.2", "3.3", "3.4"])
+def test_hints_come_in_at_least_two_levels(exercise_id):
+    exercise = checks.get(exercise_id)
+    assert len(exercise.hints) >= 2
+    assert len(set(exercise.hints)) == len(exercise.hints)
+
+
+@pytest.mark.parametrize("exercise_id", ["3.1", "3.2", "3.3", "3.4"])
+def test_every_axis_of_the_inputs_has_its_own_size(exercise_id):
+    sizes = list(checks.get(exercise_id).axes.values())
+    assert len(set(sizes)) == len(sizes)
+
+
+def test_the_two_seeds_vary_every_entry_and_the_padding():
+    for name, value in lesson03.INPUTS.items():
+        other = lesson03.OTHER_INPUTS[name]
+        if name == "mask":
+            assert (value != other).any() and value.all(axis=1).any()
+        elif name not in {"values", "keys"}:
+            assert np.all(value != other), name
