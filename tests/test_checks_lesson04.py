@@ -3,7 +3,6 @@ answer of the decoder step, the unroll and encode + decode is diagnosed as itsel
 property or a named mistake, never another one), and correct but unusually written
 answers pass."""
 
-import time
 
 import numpy as np
 import pytest
@@ -403,15 +402,14 @@ def test_forward_unusual_answers_pass(function):
     assert_passes_unusual("4.3", function)
 
 
-def test_checks_are_quiet_and_fast(capfd):
-    started = time.perf_counter()
+def test_checks_are_quiet(capfd):
+    """Checks never write to stderr."""
     for exercise_id, function in [
         ("4.1", make_step()),
         ("4.2", make_unroll()),
         ("4.3", make_forward()),
     ]:
         framework.outcome(exercise_id, framework.observe(exercise_id, function))
-    assert time.perf_counter() - started < 15
     assert capfd.readouterr().err == ""
 
 
