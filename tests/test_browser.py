@@ -243,8 +243,12 @@ class Lesson:
         return self.cells.nth(index).locator(".jp-OutputArea").text_content()
 
     def screenshot(self, name: str, index: int | None = None) -> None:
+        """Save the page, with cell ``index`` scrolled to the top when given."""
         if index is not None:
-            self.cells.nth(index).scroll_into_view_if_needed()
+            cell = self.cells.nth(index)
+            for _ in range(2):  # off-screen cells' heights are estimates until drawn
+                cell.evaluate("cell => cell.scrollIntoView({block: 'start'})")
+                self.page.wait_for_timeout(300)
         self.page.screenshot(path=ARTIFACTS / f"{name}.png")
 
     def kernel_says(self, code: str) -> str:
@@ -363,7 +367,7 @@ def test_lesson_03_in_jupyterlab(page, lab):
     check = checks[0]
     lesson.type_into(exercise, WRONG_3_1)
     text = lesson.run_exercise_and_check(exercise, check)
-    lesson.screenshot("03_wrong_answer", check)
+    lesson.screenshot("03_wrong_answer", exercise)
     assert re.search(r"^✘ Exercise 3\.1 \(additive_scores\):", text, re.M), text
     assert 'checks.hint("3.1")' in text and "Traceback" not in text, text
 
@@ -371,7 +375,7 @@ def test_lesson_03_in_jupyterlab(page, lab):
     right = next(c.source for c in solution.cells if "def additive_scores(" in c.source)
     lesson.type_into(exercise, right)
     text = lesson.run_exercise_and_check(exercise, check)
-    lesson.screenshot("04_right_answer", check)
+    lesson.screenshot("04_right_answer", exercise)
     assert re.search(r"^✔ Exercise 3\.1 \(additive_scores\) passed", text, re.M), text
     assert page.get_by_text("official Jupyter news").count() == 0, (
         "the news pop-up shows"
