@@ -124,7 +124,7 @@ del __s2s_quiet
 # they have in the package, then puts the notebook's modules back: whatever the
 # notebook did to `s2s_helpers.checks` is not used, and is left as it was.
 _PROBE_HELPER = """
-import importlib.util
+import importlib
 import json
 import os
 import sys
@@ -136,32 +136,22 @@ def _last_line(error):
     return traceback.format_exception_only(type(error), error)[-1].strip()
 
 
-def _load(name, path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 def _fresh_framework(checks_dir, lesson_module):
-    names = ["s2s_helpers.checks", "s2s_helpers.checks.framework"]
-    names.append("s2s_helpers.checks." + lesson_module)
-    saved = {name: sys.modules.get(name) for name in names}
+    prefix = "s2s_helpers.checks"
+    saved = {n: m for n, m in sys.modules.items() if n == prefix or n.startswith(prefix + ".")}
     try:
-        package = types.ModuleType(names[0])
+        for name in saved:
+            del sys.modules[name]
+        package = types.ModuleType(prefix)
         package.__path__ = [checks_dir]
-        sys.modules[names[0]] = package
-        framework = _load(names[1], os.path.join(checks_dir, "framework.py"))
-        package.framework = framework
-        _load(names[2], os.path.join(checks_dir, lesson_module + ".py"))
+        sys.modules[prefix] = package
+        framework = importlib.import_module(prefix + ".framework")
+        importlib.import_module(prefix + "." + lesson_module)
         return framework
     finally:
-        for name, module in saved.items():
-            if module is None:
-                sys.modules.pop(name, None)
-            else:
-                sys.modules[name] = module
+        for name in [n for n in sys.modules if n == prefix or n.startswith(prefix + ".")]:
+            del sys.modules[name]
+        sys.modules.update(saved)
 
 
 def probe(checks_dir, lesson_module, exercise_id, out_path, token, get_arguments):

@@ -1,5 +1,6 @@
 """Shared fixtures: small models and data, built fresh and fast."""
 
+import json
 import os
 
 os.environ.setdefault("S2S_QUICK", "1")
@@ -36,3 +37,47 @@ def date_arrays():
     train_arrays = data.encode_pairs(train, src_vocab, tgt_vocab, 40, 11)
     held_arrays = data.encode_pairs(held_out, src_vocab, tgt_vocab, 40, 11)
     return src_vocab, tgt_vocab, train_arrays, held_arrays, held_out
+
+
+# --- a summary of how the checks' tests diagnosed their wrong answers -----------
+
+
+def pytest_configure(config):
+    """Start a fresh diagnosis log (in the main process only, not in xdist workers)."""
+    if not hasattr(config, "workerinput"):
+        import shutil
+
+        from checktools import LOG_DIR
+
+        shutil.rmtree(LOG_DIR, ignore_errors=True)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print: wrong answers in the checks' tests, caught, and how."""
+    from checktools import LOG_DIR
+
+    records = []
+    for path in sorted(LOG_DIR.glob("*.jsonl")):
+        records += [json.loads(line) for line in path.read_text().splitlines()]
+    if not records:
+        return
+    wrong = [r for r in records if r["wrong"]]
+    counts = {
+        kind: sum(r["kind"] == kind for r in wrong)
+        for kind in ("named", "error", "generic", "missed")
+    }
+    unusual = [r for r in records if not r["wrong"]]
+    caught = len(wrong) - counts["missed"]
+    specific = counts["named"] + counts["error"]
+    terminalreporter.write_sep("-", "exercise checks: diagnosis of wrong answers")
+    terminalreporter.write_line(
+        f"{len(wrong)} wrong answers in the checks' tests: {caught} caught; "
+        f"{specific} ({specific / max(len(wrong), 1):.0%}) with a property or named "
+        f"message ({counts['named']} named or observed, {counts['error']} errors "
+        f"shown in plain words with the learner's line), {counts['generic']} with a "
+        f"generic message, {counts['missed']} missed."
+    )
+    terminalreporter.write_line(
+        f"{len(unusual)} correct but unusually written answers: "
+        f"{sum(r['kind'] == 'passed' for r in unusual)} passed."
+    )

@@ -61,7 +61,9 @@ def test_counts_known_mistakes_are_named(name):
     status, message = outcome("0.1", function)
     assert status in {"failed", "error"}
     assert expected_text in message
-    with pytest.raises(checks.CheckFailed, match="Hint"):
+    with pytest.raises(
+        checks.CheckFailed, match=r"checks\.hint\(\"0\.1\"\)` for a hint"
+    ):
         checks.check_count_real_tokens(function)
 
 

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from s2s_helpers.checks import framework
-from s2s_helpers.checks.framework import CheckFailed, Exercise, fail, register
+from s2s_helpers.checks.framework import CheckFailed, exercise, fail
 
 # Hand-made padded batches, shape (batch, src_len), batch != src_len so that an
 # answer along the wrong axis has a shape of its own.
@@ -146,23 +145,17 @@ def _judge_counts(observation: dict) -> str:
     return "one integer count of real tokens per row, shape (batch,), on 3 batches."
 
 
-count_real_tokens_exercise = register(
-    Exercise(
-        id="0.1",
-        title="count_real_tokens",
-        probe=_probe_counts,
-        judge=_judge_counts,
-        hint=(
-            "`ids != 0` is a boolean array that is True on real tokens; summing "
-            "booleans counts the True values. Sum along axis 1 (src_len)."
-        ),
-    )
+check_count_real_tokens = exercise(
+    "0.1",
+    "count_real_tokens",
+    arguments=("count_real_tokens",),
+    probe=_probe_counts,
+    judge=_judge_counts,
+    hints=(
+        "`ids != 0` is a boolean array that is True on real tokens; summing "
+        "booleans counts the True values. Sum along axis 1 (src_len).",
+    ),
 )
-
-
-def check_count_real_tokens(count_real_tokens) -> None:
-    """Check Exercise 0.1: ``count_real_tokens(ids)`` -> counts, shape `(batch,)`."""
-    framework.run("0.1", count_real_tokens)
 
 
 # --- Exercise 0.2: padding_mask ------------------------------------------------
@@ -225,20 +218,14 @@ def _judge_mask(observation: dict) -> str:
     return "a boolean mask, True for real tokens, shape (batch, src_len), on 3 batches."
 
 
-padding_mask_exercise = register(
-    Exercise(
-        id="0.2",
-        title="padding_mask",
-        probe=_probe_mask,
-        judge=_judge_mask,
-        hint=(
-            "Compare the ids with the padding id: `ids != 0` is True exactly on "
-            "real tokens and keeps the shape (batch, src_len)."
-        ),
-    )
+check_padding_mask = exercise(
+    "0.2",
+    "padding_mask",
+    arguments=("padding_mask",),
+    probe=_probe_mask,
+    judge=_judge_mask,
+    hints=(
+        "Compare the ids with the padding id: `ids != 0` is True exactly on "
+        "real tokens and keeps the shape (batch, src_len).",
+    ),
 )
-
-
-def check_padding_mask(padding_mask) -> None:
-    """Check Exercise 0.2: ``padding_mask(ids)`` -> bool mask `(batch, src_len)`."""
-    framework.run("0.2", padding_mask)

@@ -16,7 +16,7 @@ import numpy as np
 
 from s2s_helpers import data
 from s2s_helpers.checks import framework
-from s2s_helpers.checks.framework import CheckFailed, Exercise, fail, register
+from s2s_helpers.checks.framework import CheckFailed, exercise, fail
 
 # --- Exercise 1.1: normalize_text ----------------------------------------------
 
@@ -146,25 +146,19 @@ def _judge_normalize(observation: dict) -> str:
     )
 
 
-register(
-    Exercise(
-        id="1.1",
-        title="normalize_text",
-        probe=_probe_normalize,
-        judge=_judge_normalize,
-        hint=(
-            "Four steps: `unicodedata.normalize('NFKD', text)`; keep the characters "
-            "whose `unicodedata.category(ch)` is not 'Mn'; `.lower()`; "
-            "`re.sub(r'([?.!,¿¡;:\"()])', r' \\1 ', text)`; then collapse runs of "
-            "whitespace with `re.sub(r'\\s+', ' ', text).strip()`."
-        ),
-    )
+check_normalize_text = exercise(
+    "1.1",
+    "normalize_text",
+    arguments=("normalize_text",),
+    probe=_probe_normalize,
+    judge=_judge_normalize,
+    hints=(
+        "Four steps: `unicodedata.normalize('NFKD', text)`; keep the characters "
+        "whose `unicodedata.category(ch)` is not 'Mn'; `.lower()`; "
+        "`re.sub(r'([?.!,¿¡;:\"()])', r' \\1 ', text)`; then collapse runs of "
+        "whitespace with `re.sub(r'\\s+', ' ', text).strip()`.",
+    ),
 )
-
-
-def check_normalize_text(normalize_text) -> None:
-    """Check Exercise 1.1: ``normalize_text(text) -> str`` like ``data.normalize``."""
-    framework.run("1.1", normalize_text)
 
 
 # --- Exercise 1.2: make_lookup --------------------------------------------------
@@ -258,24 +252,18 @@ def _judge_lookup(observation: dict) -> str:
     fail(f"`{name}` gives the wrong ids: " + "; ".join(rows) + ".")
 
 
-register(
-    Exercise(
-        id="1.2",
-        title="make_lookup",
-        probe=_probe_lookup,
-        judge=_judge_lookup,
-        hint=(
-            "`keras.layers.StringLookup(vocabulary=[data.START, data.END, *tokens], "
-            "mask_token='', oov_token=data.UNK)`: the mask token gets id 0, the one "
-            "OOV token id 1, then the vocabulary in the order you give it."
-        ),
-    )
+check_make_lookup = exercise(
+    "1.2",
+    "make_lookup",
+    arguments=("make_lookup",),
+    probe=_probe_lookup,
+    judge=_judge_lookup,
+    hints=(
+        "`keras.layers.StringLookup(vocabulary=[data.START, data.END, *tokens], "
+        "mask_token='', oov_token=data.UNK)`: the mask token gets id 0, the one "
+        "OOV token id 1, then the vocabulary in the order you give it.",
+    ),
 )
-
-
-def check_make_lookup(make_lookup) -> None:
-    """Check Exercise 1.2: ``make_lookup(tokens)`` -> a ``StringLookup``."""
-    framework.run("1.2", make_lookup)
 
 
 # --- Exercise 1.3: shift_targets --------------------------------------------------
@@ -439,21 +427,15 @@ def _judge_shift(observation: dict) -> str:
     )
 
 
-register(
-    Exercise(
-        id="1.3",
-        title="shift_targets",
-        probe=_probe_shift,
-        judge=_judge_shift,
-        hint=(
-            "Start from two zero arrays of shape (batch, max_length) (zeros are "
-            "padding). For row i with ids y: write [data.START_ID, *y] at the start "
-            "of tgt_in_ids[i] and [*y, data.END_ID] at the start of tgt_out_ids[i]."
-        ),
-    )
+check_shift_targets = exercise(
+    "1.3",
+    "shift_targets",
+    arguments=("shift_targets",),
+    probe=_probe_shift,
+    judge=_judge_shift,
+    hints=(
+        "Start from two zero arrays of shape (batch, max_length) (zeros are "
+        "padding). For row i with ids y: write [data.START_ID, *y] at the start "
+        "of tgt_in_ids[i] and [*y, data.END_ID] at the start of tgt_out_ids[i].",
+    ),
 )
-
-
-def check_shift_targets(shift_targets) -> None:
-    """Check Exercise 1.3: ``shift_targets(target_ids, max_length)`` -> (in, out)."""
-    framework.run("1.3", shift_targets)

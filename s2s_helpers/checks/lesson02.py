@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from s2s_helpers.checks import framework
-from s2s_helpers.checks.framework import Exercise, fail, register
+from s2s_helpers.checks.framework import exercise, fail
 
 VOCAB_SIZE, EMBEDDING_DIM, UNITS = 11, 3, 5
 
@@ -285,26 +285,20 @@ def _judge_encoder(observation: dict) -> str:
     )
 
 
-register(
-    Exercise(
-        id="2.1",
-        title="the encoder layer",
-        probe=_probe_encoder,
-        judge=_judge_encoder,
-        hint=(
-            "In __init__: `keras.layers.Embedding(vocab_size, embedding_dim)` and "
-            "`keras.layers.GRU(units, return_sequences=True, return_state=True)`. In "
-            "call: `mask = ops.not_equal(src_ids, 0)`, "
-            "`outputs, state = self.gru(self.embedding(src_ids), mask=mask)`, then "
-            "zero the padding: `outputs * ops.cast(mask, outputs.dtype)[..., None]`."
-        ),
-    )
+check_encoder_layer = exercise(
+    "2.1",
+    "the encoder layer",
+    arguments=("encoder_class",),
+    probe=_probe_encoder,
+    judge=_judge_encoder,
+    hints=(
+        "In __init__: `keras.layers.Embedding(vocab_size, embedding_dim)` and "
+        "`keras.layers.GRU(units, return_sequences=True, return_state=True)`. In "
+        "call: `mask = ops.not_equal(src_ids, 0)`, "
+        "`outputs, state = self.gru(self.embedding(src_ids), mask=mask)`, then "
+        "zero the padding: `outputs * ops.cast(mask, outputs.dtype)[..., None]`.",
+    ),
 )
-
-
-def check_encoder_layer(encoder_class) -> None:
-    """Check Exercise 2.1: ``encoder_class(vocab_size, embedding_dim, units)``."""
-    framework.run("2.1", encoder_class)
 
 
 # --- Exercise 2.2: the last real output -----------------------------------------------
@@ -367,24 +361,18 @@ def _judge_last(observation: dict) -> str:
     return "picks outputs[i, length_i - 1] for every row, on 2 padded batches."
 
 
-register(
-    Exercise(
-        id="2.2",
-        title="last_real_output",
-        probe=_probe_last,
-        judge=_judge_last,
-        hint=(
-            "lengths = number of `src_ids != 0` per row (`axis=1`); then "
-            "`tf.gather(outputs, lengths - 1, batch_dims=1)`, or in numpy "
-            "`outputs[np.arange(batch), lengths - 1]`."
-        ),
-    )
+check_last_real_output = exercise(
+    "2.2",
+    "last_real_output",
+    arguments=("last_real_output",),
+    probe=_probe_last,
+    judge=_judge_last,
+    hints=(
+        "lengths = number of `src_ids != 0` per row (`axis=1`); then "
+        "`tf.gather(outputs, lengths - 1, batch_dims=1)`, or in numpy "
+        "`outputs[np.arange(batch), lengths - 1]`.",
+    ),
 )
-
-
-def check_last_real_output(last_real_output) -> None:
-    """Check Exercise 2.2: ``last_real_output(outputs, src_ids)``."""
-    framework.run("2.2", last_real_output)
 
 
 # --- Exercise 2.3: bidirectional encoding ---------------------------------------
@@ -501,21 +489,15 @@ def _judge_bidirectional(observation: dict) -> str:
     )
 
 
-register(
-    Exercise(
-        id="2.3",
-        title="encode_bidirectional",
-        probe=_probe_bidirectional,
-        judge=_judge_bidirectional,
-        hint=(
-            "`outputs, forward, backward = bidirectional_gru(embedding(src_ids), "
-            "mask=src_ids != 0)`; the state is `ops.concatenate([forward, backward], "
-            "axis=-1)`."
-        ),
-    )
+check_encode_bidirectional = exercise(
+    "2.3",
+    "encode_bidirectional",
+    arguments=("encode_bidirectional",),
+    probe=_probe_bidirectional,
+    judge=_judge_bidirectional,
+    hints=(
+        "`outputs, forward, backward = bidirectional_gru(embedding(src_ids), "
+        "mask=src_ids != 0)`; the state is `ops.concatenate([forward, backward], "
+        "axis=-1)`.",
+    ),
 )
-
-
-def check_encode_bidirectional(encode_bidirectional) -> None:
-    """Check Exercise 2.3: ``encode_bidirectional(embedding, gru, src_ids)``."""
-    framework.run("2.3", encode_bidirectional)

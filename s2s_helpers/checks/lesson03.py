@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from s2s_helpers.checks import framework
-from s2s_helpers.checks.framework import Exercise, fail, register
+from s2s_helpers.checks.framework import exercise, fail
 
 BATCH, SRC_LEN, UNITS, ATTENTION_UNITS = 2, 5, 4, 3
 
@@ -130,25 +130,19 @@ def _judge_scores(observation: dict) -> str:
     )
 
 
-register(
-    Exercise(
-        id="3.1",
-        title="additive_scores",
-        probe=_probe_scores,
-        judge=_judge_scores,
-        hint=(
-            "`projected = (query @ W_a)[:, None, :]` has shape (batch, 1, "
-            "attention_units) and broadcasts over src_len; "
-            "`tf.tanh(projected + keys) @ v_a` is (batch, src_len, 1); drop the "
-            "last axis."
-        ),
-    )
+check_additive_scores = exercise(
+    "3.1",
+    "additive_scores",
+    arguments=("additive_scores",),
+    probe=_probe_scores,
+    judge=_judge_scores,
+    hints=(
+        "`projected = (query @ W_a)[:, None, :]` has shape (batch, 1, "
+        "attention_units) and broadcasts over src_len; "
+        "`tf.tanh(projected + keys) @ v_a` is (batch, src_len, 1); drop the "
+        "last axis.",
+    ),
 )
-
-
-def check_additive_scores(additive_scores) -> None:
-    """Check Exercise 3.1: ``additive_scores(query, keys, W_a, v_a)``."""
-    framework.run("3.1", additive_scores)
 
 
 # --- Exercise 3.2: masked_softmax ---------------------------------------------------
@@ -216,23 +210,17 @@ def _judge_softmax(observation: dict) -> str:
     return "rows sum to 1 over src_len, padding gets exactly 0 weight, values match."
 
 
-register(
-    Exercise(
-        id="3.2",
-        title="masked_softmax",
-        probe=_probe_softmax,
-        judge=_judge_softmax,
-        hint=(
-            "Before the softmax, replace the padded scores by a very negative number: "
-            "`tf.where(mask, scores, -1e9)`; then `tf.nn.softmax(..., axis=-1)`."
-        ),
-    )
+check_masked_softmax = exercise(
+    "3.2",
+    "masked_softmax",
+    arguments=("masked_softmax",),
+    probe=_probe_softmax,
+    judge=_judge_softmax,
+    hints=(
+        "Before the softmax, replace the padded scores by a very negative number: "
+        "`tf.where(mask, scores, -1e9)`; then `tf.nn.softmax(..., axis=-1)`.",
+    ),
 )
-
-
-def check_masked_softmax(masked_softmax) -> None:
-    """Check Exercise 3.2: ``masked_softmax(scores, mask)`` -> weights."""
-    framework.run("3.2", masked_softmax)
 
 
 # --- Exercise 3.3: context_vector --------------------------------------------------
@@ -289,23 +277,17 @@ def _judge_context(observation: dict) -> str:
     return "the weighted sum of the values over src_len, (batch, units)."
 
 
-register(
-    Exercise(
-        id="3.3",
-        title="context_vector",
-        probe=_probe_context,
-        judge=_judge_context,
-        hint=(
-            "`weights[:, :, None] * values` is (batch, src_len, units); sum it over "
-            "axis 1. Or in one go: `tf.einsum('bs,bsu->bu', weights, values)`."
-        ),
-    )
+check_context_vector = exercise(
+    "3.3",
+    "context_vector",
+    arguments=("context_vector",),
+    probe=_probe_context,
+    judge=_judge_context,
+    hints=(
+        "`weights[:, :, None] * values` is (batch, src_len, units); sum it over "
+        "axis 1. Or in one go: `tf.einsum('bs,bsu->bu', weights, values)`.",
+    ),
 )
-
-
-def check_context_vector(context_vector) -> None:
-    """Check Exercise 3.3: ``context_vector(weights, values)`` -> `(batch, units)`."""
-    framework.run("3.3", context_vector)
 
 
 # --- Exercise 3.4: one attention step with the layer's sublayers --------------------
@@ -395,22 +377,16 @@ def _judge_attend(observation: dict) -> str:
     )
 
 
-register(
-    Exercise(
-        id="3.4",
-        title="attend",
-        probe=_probe_attend,
-        judge=_judge_attend,
-        hint=(
-            "`projected = attention_layer.query_layer(query)[:, None, :]`; "
-            "`energy = attention_layer.energy_layer(tf.tanh(projected + keys))`; "
-            "`scores = energy[..., 0]`; "
-            "then your masked_softmax and context_vector. Use `keys` as given."
-        ),
-    )
+check_attend = exercise(
+    "3.4",
+    "attend",
+    arguments=("attend",),
+    probe=_probe_attend,
+    judge=_judge_attend,
+    hints=(
+        "`projected = attention_layer.query_layer(query)[:, None, :]`; "
+        "`energy = attention_layer.energy_layer(tf.tanh(projected + keys))`; "
+        "`scores = energy[..., 0]`; "
+        "then your masked_softmax and context_vector. Use `keys` as given.",
+    ),
 )
-
-
-def check_attend(attend) -> None:
-    """Check Exercise 3.4: ``attend(layer, query, values, keys, mask)``."""
-    framework.run("3.4", attend)

@@ -18,11 +18,10 @@ import numpy as np
 from s2s_helpers.checks import framework
 from s2s_helpers.checks.framework import (
     CheckFailed,
-    Exercise,
+    exercise,
     expect_close,
     expect_shape,
     fail,
-    register,
 )
 
 # Sizes chosen all different, so an answer along the wrong axis has a shape of
@@ -301,30 +300,20 @@ def _judge_step(observation: dict) -> str:
     )
 
 
-decoder_step_exercise = register(
-    Exercise(
-        id="4.1",
-        title="one decoder step",
-        probe=_probe_step,
-        judge=_judge_step,
-        hint=(
-            "Follow the four numbered steps: attention with the previous `state` as "
-            "the query; `decoder.embedding(token_ids)`; join context and embedding "
-            "with `ops.concatenate([...], axis=-1)` (context first) and give that and "
-            "the previous `state` to `decoder.cell`; `decoder.output_layer` on the "
-            "cell's output."
-        ),
-    )
+check_decoder_step = exercise(
+    "4.1",
+    "one decoder step",
+    arguments=("decoder_step",),
+    probe=_probe_step,
+    judge=_judge_step,
+    hints=(
+        "Follow the four numbered steps: attention with the previous `state` as "
+        "the query; `decoder.embedding(token_ids)`; join context and embedding "
+        "with `ops.concatenate([...], axis=-1)` (context first) and give that and "
+        "the previous `state` to `decoder.cell`; `decoder.output_layer` on the "
+        "cell's output.",
+    ),
 )
-
-
-def check_decoder_step(decoder_step) -> None:
-    """Check Exercise 4.1: ``decoder_step(decoder, token_ids, state, values, keys, mask)``.
-
-    It must return ``(logits (batch, vocab), new_state (batch, units),
-    weights (batch, src_len))`` like ``Decoder.step``.
-    """
-    framework.run("4.1", decoder_step)
 
 
 # --- Exercise 4.2: the teacher-forced unroll --------------------------------------
@@ -445,29 +434,19 @@ def _judge_unroll(observation: dict) -> str:
     )
 
 
-teacher_forced_unroll_exercise = register(
-    Exercise(
-        id="4.2",
-        title="the teacher-forced unroll",
-        probe=_probe_unroll,
-        judge=_judge_unroll,
-        hint=(
-            "`keys = decoder.precompute_keys(values)` once; then for t in "
-            "range(tgt_len): `logits, state, weights = decoder.step(tgt_in_ids[:, t], "
-            "state, values, keys, mask)` (the new state replaces the old one), collect "
-            "logits and weights, and stack each list with `axis=1`."
-        ),
-    )
+check_teacher_forced_unroll = exercise(
+    "4.2",
+    "the teacher-forced unroll",
+    arguments=("teacher_forced_unroll",),
+    probe=_probe_unroll,
+    judge=_judge_unroll,
+    hints=(
+        "`keys = decoder.precompute_keys(values)` once; then for t in "
+        "range(tgt_len): `logits, state, weights = decoder.step(tgt_in_ids[:, t], "
+        "state, values, keys, mask)` (the new state replaces the old one), collect "
+        "logits and weights, and stack each list with `axis=1`.",
+    ),
 )
-
-
-def check_teacher_forced_unroll(teacher_forced_unroll) -> None:
-    """Check Exercise 4.2: ``teacher_forced_unroll(decoder, tgt_in_ids, values, state, mask)``.
-
-    It must return ``(logits (batch, tgt_len, vocab), weights (batch, tgt_len,
-    src_len))`` like ``Decoder.call`` with teacher forcing.
-    """
-    framework.run("4.2", teacher_forced_unroll)
 
 
 # --- Exercise 4.3: encode, then decode ------------------------------------------------
@@ -571,25 +550,15 @@ def _judge_forward(observation: dict) -> str:
     )
 
 
-encode_decode_exercise = register(
-    Exercise(
-        id="4.3",
-        title="encode, then decode",
-        probe=_probe_forward,
-        judge=_judge_forward,
-        hint=(
-            "`values, state = model.encoder(src_ids)`; the mask is `src_ids != 0` "
-            "(the source's padding); then `model.decoder(tgt_in_ids, values, state, "
-            "mask=mask)` returns (logits, weights)."
-        ),
-    )
+check_encode_decode = exercise(
+    "4.3",
+    "encode, then decode",
+    arguments=("encode_decode",),
+    probe=_probe_forward,
+    judge=_judge_forward,
+    hints=(
+        "`values, state = model.encoder(src_ids)`; the mask is `src_ids != 0` "
+        "(the source's padding); then `model.decoder(tgt_in_ids, values, state, "
+        "mask=mask)` returns (logits, weights).",
+    ),
 )
-
-
-def check_encode_decode(encode_decode) -> None:
-    """Check Exercise 4.3: ``encode_decode(model, src_ids, tgt_in_ids)``.
-
-    It must return ``(logits (batch, tgt_len, vocab), weights (batch, tgt_len,
-    src_len))`` like ``Seq2Seq.call_with_attention``.
-    """
-    framework.run("4.3", encode_decode)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from s2s_helpers.checks import framework
-from s2s_helpers.checks.framework import Exercise, expect_close, fail, register
+from s2s_helpers.checks.framework import exercise, expect_close, fail
 
 VOCAB_SIZE = 5  # = tgt_len on purpose: an argmax over tgt_len keeps the shape
 TGT_OUT_IDS = np.array(
@@ -182,24 +182,18 @@ def _judge_loss(observation: dict) -> str:
     )
 
 
-masked_loss_exercise = register(
-    Exercise(
-        id="5.1",
-        title="masked cross-entropy",
-        probe=_probe_loss,
-        judge=_judge_loss,
-        hint=(
-            "`losses = keras.losses.sparse_categorical_crossentropy(tgt_out_ids, "
-            "logits, from_logits=True)` is `(batch, tgt_len)`; `mask` is `tgt_out_ids "
-            "!= 0` cast to float; return `sum(losses * mask) / maximum(sum(mask), 1)`."
-        ),
-    )
+check_masked_loss = exercise(
+    "5.1",
+    "masked cross-entropy",
+    arguments=("masked_loss",),
+    probe=_probe_loss,
+    judge=_judge_loss,
+    hints=(
+        "`losses = keras.losses.sparse_categorical_crossentropy(tgt_out_ids, "
+        "logits, from_logits=True)` is `(batch, tgt_len)`; `mask` is `tgt_out_ids "
+        "!= 0` cast to float; return `sum(losses * mask) / maximum(sum(mask), 1)`.",
+    ),
 )
-
-
-def check_masked_loss(masked_loss) -> None:
-    """Check Exercise 5.1: ``masked_loss(tgt_out_ids, logits)`` -> scalar mean over real tokens."""
-    framework.run("5.1", masked_loss)
 
 
 # --- Exercise 5.2: masked_accuracy ---------------------------------------------------------
@@ -259,24 +253,18 @@ def _judge_accuracy(observation: dict) -> str:
     )
 
 
-masked_accuracy_exercise = register(
-    Exercise(
-        id="5.2",
-        title="masked accuracy",
-        probe=_probe_accuracy,
-        judge=_judge_accuracy,
-        hint=(
-            "`predicted = argmax(logits, axis=-1)` `(batch, tgt_len)`; `mask = "
-            "tgt_out_ids != 0`; right = `(predicted == tgt_out_ids) & mask`; return "
-            "`sum(right) / maximum(sum(mask), 1)` (cast the booleans to float)."
-        ),
-    )
+check_masked_accuracy = exercise(
+    "5.2",
+    "masked accuracy",
+    arguments=("masked_accuracy",),
+    probe=_probe_accuracy,
+    judge=_judge_accuracy,
+    hints=(
+        "`predicted = argmax(logits, axis=-1)` `(batch, tgt_len)`; `mask = "
+        "tgt_out_ids != 0`; right = `(predicted == tgt_out_ids) & mask`; return "
+        "`sum(right) / maximum(sum(mask), 1)` (cast the booleans to float).",
+    ),
 )
-
-
-def check_masked_accuracy(masked_accuracy) -> None:
-    """Check Exercise 5.2: ``masked_accuracy(tgt_out_ids, logits)`` -> fraction of real tokens right."""
-    framework.run("5.2", masked_accuracy)
 
 
 # --- Exercise 5.3: per-token cross-entropy by hand -----------------------------------
@@ -346,22 +334,16 @@ def _judge_token_losses(observation: dict) -> str:
     )
 
 
-token_losses_exercise = register(
-    Exercise(
-        id="5.3",
-        title="per-token cross-entropy by hand",
-        probe=_probe_token_losses,
-        judge=_judge_token_losses,
-        hint=(
-            "Subtract each row's max (`keepdims=True`) before any `exp`; the "
-            "log-softmax is then `shifted - log(sum(exp(shifted)))` over the last "
-            "axis; `ops.take_along_axis` picks the label's entry once the ids get an "
-            "extra last axis. Return minus that, shape (batch, tgt_len)."
-        ),
-    )
+check_token_losses = exercise(
+    "5.3",
+    "per-token cross-entropy by hand",
+    arguments=("token_losses",),
+    probe=_probe_token_losses,
+    judge=_judge_token_losses,
+    hints=(
+        "Subtract each row's max (`keepdims=True`) before any `exp`; the "
+        "log-softmax is then `shifted - log(sum(exp(shifted)))` over the last "
+        "axis; `ops.take_along_axis` picks the label's entry once the ids get an "
+        "extra last axis. Return minus that, shape (batch, tgt_len).",
+    ),
 )
-
-
-def check_token_losses(token_losses) -> None:
-    """Check Exercise 5.3: ``token_losses(tgt_out_ids, logits)`` -> `(batch, tgt_len)` losses."""
-    framework.run("5.3", token_losses)

@@ -24,11 +24,10 @@ import numpy as np
 from s2s_helpers.checks import framework
 from s2s_helpers.checks.framework import (
     CheckFailed,
-    Exercise,
+    exercise,
     expect_close,
     expect_shape,
     fail,
-    register,
 )
 
 # --- a tiny model with fixed weights (6.1) ----------------------------------------
@@ -76,7 +75,7 @@ def _probe_train_step(train_step) -> dict:
     except NotImplementedError:
         raise
     except Exception as error:  # recorded: some errors name a known mistake
-        return {"error": framework._last_line(error)}
+        return {"error": framework.last_line(error)}
     return {
         "error": None,
         "loss": None if loss is None else framework.to_numpy(loss).astype(np.float64),
@@ -228,27 +227,21 @@ def _judge_train_step(obs: dict) -> str:
     )
 
 
-register(
-    Exercise(
-        id="6.1",
-        title="train_step",
-        probe=_probe_train_step,
-        judge=_judge_train_step,
-        hint=(
-            "Inside `with tf.GradientTape() as tape:` compute `logits = "
-            "model((src_ids, tgt_in_ids), training=True)` and `loss = "
-            "losses.masked_loss(tgt_out_ids, logits)`. After the block: "
-            "`gradients = tape.gradient(loss, model.trainable_variables)`, then "
-            "`optimizer.apply_gradients(zip(gradients, model.trainable_variables))`; "
-            "return `loss`."
-        ),
-    )
+check_train_step = exercise(
+    "6.1",
+    "train_step",
+    arguments=("train_step",),
+    probe=_probe_train_step,
+    judge=_judge_train_step,
+    hints=(
+        "Inside `with tf.GradientTape() as tape:` compute `logits = "
+        "model((src_ids, tgt_in_ids), training=True)` and `loss = "
+        "losses.masked_loss(tgt_out_ids, logits)`. After the block: "
+        "`gradients = tape.gradient(loss, model.trainable_variables)`, then "
+        "`optimizer.apply_gradients(zip(gradients, model.trainable_variables))`; "
+        "return `loss`.",
+    ),
 )
-
-
-def check_train_step(train_step) -> str:
-    """Check Exercise 6.1: one teacher-forced training step that returns the loss."""
-    return framework.run("6.1", train_step)
 
 
 # --- Exercise 6.2: the scheduled-sampling schedule ----------------------------------
@@ -374,26 +367,20 @@ def _judge_schedule(obs: dict) -> str:
     )
 
 
-register(
-    Exercise(
-        id="6.2",
-        title="teacher_forcing_ratio",
-        probe=_probe_schedule,
-        judge=_judge_schedule,
-        hint=(
-            "First `progress = min(max(step / total_steps, 0.0), 1.0)`. Then constant: "
-            "`start`; linear: `start + (end - start) * progress`; exponential: "
-            "`start * (end / start) ** progress`; inverse sigmoid: `s(i) = k / (k + "
-            "exp(i / k))` at `i = progress * total_steps`, rescaled with `s(0)` and "
-            "`s(total_steps)` so it runs from `start` to `end`."
-        ),
-    )
+check_teacher_forcing_ratio = exercise(
+    "6.2",
+    "teacher_forcing_ratio",
+    arguments=("teacher_forcing_ratio",),
+    probe=_probe_schedule,
+    judge=_judge_schedule,
+    hints=(
+        "First `progress = min(max(step / total_steps, 0.0), 1.0)`. Then constant: "
+        "`start`; linear: `start + (end - start) * progress`; exponential: "
+        "`start * (end / start) ** progress`; inverse sigmoid: `s(i) = k / (k + "
+        "exp(i / k))` at `i = progress * total_steps`, rescaled with `s(0)` and "
+        "`s(total_steps)` so it runs from `start` to `end`.",
+    ),
 )
-
-
-def check_teacher_forcing_ratio(teacher_forcing_ratio) -> str:
-    """Check Exercise 6.2: the scheduled-sampling schedules."""
-    return framework.run("6.2", teacher_forcing_ratio)
 
 
 # --- Exercise 6.3: mixing true and predicted tokens ---------------------------------
@@ -495,22 +482,16 @@ def _judge_mix(obs: dict) -> str:
     )
 
 
-register(
-    Exercise(
-        id="6.3",
-        title="mix_tokens",
-        probe=_probe_mix,
-        judge=_judge_mix,
-        hint=(
-            "`coins = tf.random.stateless_uniform(tf.shape(true_ids), seed=seed)` "
-            "gives one number in [0, 1) per position; `coins < ratio` is True with "
-            "probability `ratio`: there keep the true token, elsewhere the "
-            "prediction: `tf.where(coins < ratio, true_ids, predicted_ids)`."
-        ),
-    )
+check_mix_tokens = exercise(
+    "6.3",
+    "mix_tokens",
+    arguments=("mix_tokens",),
+    probe=_probe_mix,
+    judge=_judge_mix,
+    hints=(
+        "`coins = tf.random.stateless_uniform(tf.shape(true_ids), seed=seed)` "
+        "gives one number in [0, 1) per position; `coins < ratio` is True with "
+        "probability `ratio`: there keep the true token, elsewhere the "
+        "prediction: `tf.where(coins < ratio, true_ids, predicted_ids)`.",
+    ),
 )
-
-
-def check_mix_tokens(mix_tokens) -> str:
-    """Check Exercise 6.3: keep the true token with probability ``ratio``."""
-    return framework.run("6.3", mix_tokens)

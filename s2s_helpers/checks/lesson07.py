@@ -24,13 +24,7 @@ import functools
 import numpy as np
 
 from s2s_helpers.checks import framework
-from s2s_helpers.checks.framework import (
-    CheckFailed,
-    Exercise,
-    expect_shape,
-    fail,
-    register,
-)
+from s2s_helpers.checks.framework import CheckFailed, exercise, expect_shape, fail
 from s2s_helpers.data import END_ID, PAD_ID, START_ID
 
 # --- a tiny model with fixed weights (7.1, 7.2) ------------------------------------
@@ -248,26 +242,20 @@ def _judge_greedy_one(obs: dict) -> str:
     )
 
 
-register(
-    Exercise(
-        id="7.1",
-        title="greedy_translate",
-        probe=_probe_greedy_one,
-        judge=_judge_greedy_one,
-        hint=(
-            "`values, state, keys, mask = model.encode(src_ids)`, `token = "
-            "tf.constant([data.START_ID])`. In a loop of max_length steps: `logits, "
-            "state, _ = model.decoder.step(token, state, values, keys, mask)`, "
-            "`token = tf.argmax(logits, axis=-1, output_type=tf.int32)`, append "
-            "`int(token[0])`, and `break` once it is `data.END_ID`."
-        ),
-    )
+check_greedy_translate = exercise(
+    "7.1",
+    "greedy_translate",
+    arguments=("greedy_translate",),
+    probe=_probe_greedy_one,
+    judge=_judge_greedy_one,
+    hints=(
+        "`values, state, keys, mask = model.encode(src_ids)`, `token = "
+        "tf.constant([data.START_ID])`. In a loop of max_length steps: `logits, "
+        "state, _ = model.decoder.step(token, state, values, keys, mask)`, "
+        "`token = tf.argmax(logits, axis=-1, output_type=tf.int32)`, append "
+        "`int(token[0])`, and `break` once it is `data.END_ID`.",
+    ),
 )
-
-
-def check_greedy_translate(greedy_translate) -> str:
-    """Check Exercise 7.1: greedy decoding of one sentence `(1, src_len)`."""
-    return framework.run("7.1", greedy_translate)
 
 
 # --- Exercise 7.2: batched greedy decoding --------------------------------------------
@@ -287,7 +275,7 @@ def _probe_greedy_batch(greedy_decode_batch) -> dict:
     except NotImplementedError:
         raise
     except Exception as error:  # judged after the first batch, which may say why
-        observation["ending_error"] = framework._last_line(error)
+        observation["ending_error"] = framework.last_line(error)
     return observation
 
 
@@ -345,26 +333,20 @@ def _fail_rows(name: str, tokens: np.ndarray, expected: np.ndarray) -> None:
     )
 
 
-register(
-    Exercise(
-        id="7.2",
-        title="greedy_decode_batch",
-        probe=_probe_greedy_batch,
-        judge=_judge_greedy_batch,
-        hint=(
-            "Like 7.1 with a `(batch,)` token and a `done` mask, `(batch,)` booleans. "
-            "Each step: `chosen = tf.argmax(logits, axis=-1, output_type=tf.int32)`, "
-            "`chosen = tf.where(done, 0, chosen)`, collect it, then `done = done | "
-            "(chosen == data.END_ID)`. Stack the steps on axis 1 and pad to "
-            "max_length with 0."
-        ),
-    )
+check_greedy_decode_batch = exercise(
+    "7.2",
+    "greedy_decode_batch",
+    arguments=("greedy_decode_batch",),
+    probe=_probe_greedy_batch,
+    judge=_judge_greedy_batch,
+    hints=(
+        "Like 7.1 with a `(batch,)` token and a `done` mask, `(batch,)` booleans. "
+        "Each step: `chosen = tf.argmax(logits, axis=-1, output_type=tf.int32)`, "
+        "`chosen = tf.where(done, 0, chosen)`, collect it, then `done = done | "
+        "(chosen == data.END_ID)`. Stack the steps on axis 1 and pad to "
+        "max_length with 0.",
+    ),
 )
-
-
-def check_greedy_decode_batch(greedy_decode_batch) -> str:
-    """Check Exercise 7.2: batched greedy decoding -> `(batch, max_length)` ids."""
-    return framework.run("7.2", greedy_decode_batch)
 
 
 # --- Exercise 7.3: one beam search step -----------------------------------------------
@@ -503,22 +485,16 @@ def _judge_beam_step(obs: dict) -> str:
     )
 
 
-register(
-    Exercise(
-        id="7.3",
-        title="beam_step",
-        probe=_probe_beam_step,
-        judge=_judge_beam_step,
-        hint=(
-            "`candidates = scores[:, :, None] + log_probs` is (batch, beam, vocab); "
-            "reshape it to (batch, beam * vocab), take `tf.math.top_k(candidates, "
-            "k=beam)`; its indices give `parents = index // vocab` and `tokens = "
-            "index % vocab`."
-        ),
-    )
+check_beam_step = exercise(
+    "7.3",
+    "beam_step",
+    arguments=("beam_step",),
+    probe=_probe_beam_step,
+    judge=_judge_beam_step,
+    hints=(
+        "`candidates = scores[:, :, None] + log_probs` is (batch, beam, vocab); "
+        "reshape it to (batch, beam * vocab), take `tf.math.top_k(candidates, "
+        "k=beam)`; its indices give `parents = index // vocab` and `tokens = "
+        "index % vocab`.",
+    ),
 )
-
-
-def check_beam_step(beam_step) -> str:
-    """Check Exercise 7.3: one beam search step -> (new_scores, parents, tokens)."""
-    return framework.run("7.3", beam_step)

@@ -19,7 +19,7 @@ import collections
 import numpy as np
 
 from s2s_helpers.checks import framework
-from s2s_helpers.checks.framework import CheckFailed, Exercise, fail, register
+from s2s_helpers.checks.framework import CheckFailed, exercise, fail
 
 # --- Exercise 8.1: split_without_leakage -------------------------------------
 
@@ -137,26 +137,20 @@ def _judge_split(observation: dict) -> str:
     )
 
 
-register(
-    Exercise(
-        "8.1",
-        "split_without_leakage",
-        _probe_split,
-        _judge_split,
-        hint=(
-            "First keep pairs with max(len(p.src.split()), len(p.tgt.split())) <= "
-            "max_words. Then chapters = sorted({(p.book, p.chapter) for p in kept}), "
-            "random.Random(seed).shuffle(chapters), take round(test_fraction * "
-            "len(chapters)) of them as the test chapters, and send every pair to "
-            "the split of its chapter."
-        ),
-    )
+check_split_without_leakage = exercise(
+    "8.1",
+    "split_without_leakage",
+    arguments=("split_without_leakage",),
+    probe=_probe_split,
+    judge=_judge_split,
+    hints=(
+        "First keep pairs with max(len(p.src.split()), len(p.tgt.split())) <= "
+        "max_words. Then chapters = sorted({(p.book, p.chapter) for p in kept}), "
+        "random.Random(seed).shuffle(chapters), take round(test_fraction * "
+        "len(chapters)) of them as the test chapters, and send every pair to "
+        "the split of its chapter.",
+    ),
 )
-
-
-def check_split_without_leakage(split_without_leakage):
-    """Check Exercise 8.1: length filter on both sides, whole chapters held out."""
-    return framework.run("8.1", split_without_leakage)
 
 
 # --- Exercise 8.2: oov_rate ----------------------------------------------------
@@ -222,25 +216,19 @@ def _judge_oov(observation: dict) -> str:
     return "the share of [UNK] tokens after vocab.tokenize, pooled over all texts."
 
 
-register(
-    Exercise(
-        "8.2",
-        "oov_rate",
-        _probe_oov,
-        _judge_oov,
-        hint=(
-            "tokens = vocab.tokenize(text) normalises and splits off punctuation; "
-            "ids = vocab.encode(tokens) maps unknown tokens to data.UNK_ID (1). "
-            "Count the ids equal to UNK_ID over all texts and divide by the total "
-            "number of tokens."
-        ),
-    )
+check_oov_rate = exercise(
+    "8.2",
+    "oov_rate",
+    arguments=("oov_rate",),
+    probe=_probe_oov,
+    judge=_judge_oov,
+    hints=(
+        "tokens = vocab.tokenize(text) normalises and splits off punctuation; "
+        "ids = vocab.encode(tokens) maps unknown tokens to data.UNK_ID (1). "
+        "Count the ids equal to UNK_ID over all texts and divide by the total "
+        "number of tokens.",
+    ),
 )
-
-
-def check_oov_rate(oov_rate):
-    """Check Exercise 8.2: the out-of-vocabulary rate of some texts."""
-    return framework.run("8.2", oov_rate)
 
 
 # --- Exercise 8.3: clipped_precision --------------------------------------------
@@ -335,21 +323,15 @@ def _judge_precision(observation: dict) -> str:
     )
 
 
-register(
-    Exercise(
-        "8.3",
-        "clipped_precision",
-        _probe_precision,
-        _judge_precision,
-        hint=(
-            "grams = lambda t: Counter(tuple(t[i:i + n]) for i in range(len(t) - n + 1)); "
-            "matches = sum((grams(hyp) & grams(ref)).values()) (& keeps the minimum "
-            "count: that is the clipping); total = sum(grams(hyp).values())."
-        ),
-    )
+check_clipped_precision = exercise(
+    "8.3",
+    "clipped_precision",
+    arguments=("clipped_precision",),
+    probe=_probe_precision,
+    judge=_judge_precision,
+    hints=(
+        "grams = lambda t: Counter(tuple(t[i:i + n]) for i in range(len(t) - n + 1)); "
+        "matches = sum((grams(hyp) & grams(ref)).values()) (& keeps the minimum "
+        "count: that is the clipping); total = sum(grams(hyp).values()).",
+    ),
 )
-
-
-def check_clipped_precision(clipped_precision):
-    """Check Exercise 8.3: BLEU's clipped (modified) n-gram precision."""
-    return framework.run("8.3", clipped_precision)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from s2s_helpers.checks import framework
-from s2s_helpers.checks.framework import CheckFailed, Exercise, fail, register
+from s2s_helpers.checks.framework import CheckFailed, exercise, fail
 
 # --- Exercise 9.1: make_pairs ----------------------------------------------------
 
@@ -81,23 +81,17 @@ def _judge_pairs(observation: dict) -> str:
     return "consecutive (prompt, response) pairs inside each conversation, in order."
 
 
-register(
-    Exercise(
-        "9.1",
-        "make_pairs",
-        _probe_pairs,
-        _judge_pairs,
-        hint=(
-            "For each conversation `lines`, add (lines[i], lines[i + 1]) for i in "
-            "range(len(lines) - 1); itertools.pairwise(lines) does the same."
-        ),
-    )
+check_make_pairs = exercise(
+    "9.1",
+    "make_pairs",
+    arguments=("make_pairs",),
+    probe=_probe_pairs,
+    judge=_judge_pairs,
+    hints=(
+        "For each conversation `lines`, add (lines[i], lines[i + 1]) for i in "
+        "range(len(lines) - 1); itertools.pairwise(lines) does the same.",
+    ),
 )
-
-
-def check_make_pairs(make_pairs):
-    """Check Exercise 9.1: (prompt, response) pairs from conversations."""
-    return framework.run("9.1", make_pairs)
 
 
 # --- Exercise 9.2: distinct_n -----------------------------------------------------
@@ -166,21 +160,15 @@ def flat_ngrams(responses, n) -> list[tuple]:
     return [g for r in responses for g in _grams(r.split(), n)]
 
 
-register(
-    Exercise(
-        "9.2",
-        "distinct_n",
-        _probe_distinct,
-        _judge_distinct,
-        hint=(
-            "grams = [tuple(t[i:i + n]) for r in responses for t in [r.split()] "
-            "for i in range(len(t) - n + 1)]; return len(set(grams)) / len(grams), "
-            "or 0.0 when grams is empty."
-        ),
-    )
+check_distinct_n = exercise(
+    "9.2",
+    "distinct_n",
+    arguments=("distinct_n",),
+    probe=_probe_distinct,
+    judge=_judge_distinct,
+    hints=(
+        "grams = [tuple(t[i:i + n]) for r in responses for t in [r.split()] "
+        "for i in range(len(t) - n + 1)]; return len(set(grams)) / len(grams), "
+        "or 0.0 when grams is empty.",
+    ),
 )
-
-
-def check_distinct_n(distinct_n):
-    """Check Exercise 9.2: distinct-n, the variety of a set of responses."""
-    return framework.run("9.2", distinct_n)

@@ -17,11 +17,10 @@ import numpy as np
 from s2s_helpers.checks import framework
 from s2s_helpers.checks.framework import (
     CheckFailed,
-    Exercise,
+    exercise,
     expect_array,
     expect_close,
     fail,
-    register,
 )
 
 # --- Exercise 10.1: downsample_mask -------------------------------------------
@@ -100,25 +99,19 @@ def _judge_downsample_mask(observation: dict) -> str:
     )
 
 
-register(
-    Exercise(
-        "10.1",
-        "downsample_mask",
-        _probe_downsample_mask,
-        _judge_downsample_mask,
-        hint=(
-            "Output position i of a stride-`factor` downsampling starts at input "
-            "frame i * factor, and it is real when that frame is real. Slicing "
-            "with a step does it: `mask[:, ::factor]`, shape (batch, ceil(frames "
-            "/ factor))."
-        ),
-    )
+check_downsample_mask = exercise(
+    "10.1",
+    "downsample_mask",
+    arguments=("downsample_mask",),
+    probe=_probe_downsample_mask,
+    judge=_judge_downsample_mask,
+    hints=(
+        "Output position i of a stride-`factor` downsampling starts at input "
+        "frame i * factor, and it is real when that frame is real. Slicing "
+        "with a step does it: `mask[:, ::factor]`, shape (batch, ceil(frames "
+        "/ factor)).",
+    ),
 )
-
-
-def check_downsample_mask(downsample_mask):
-    """Check Exercise 10.1: the mask after downsampling the frames by ``factor``."""
-    return framework.run("10.1", downsample_mask)
 
 
 # --- Exercise 10.2: log_mel_spectrogram ---------------------------------------
@@ -205,25 +198,19 @@ def _judge_log_mel(observation: dict) -> str:
     )
 
 
-register(
-    Exercise(
-        "10.2",
-        "log_mel_spectrogram",
-        _probe_log_mel,
-        _judge_log_mel,
-        hint=(
-            "stft = tf.signal.stft(waveform, 512, 256); power = tf.abs(stft) ** 2, "
-            "shape (frames, bins); weights = tf.signal.linear_to_mel_weight_matrix("
-            "80, bins, 22050, 80.0, 7600.0), shape (bins, mels); then "
-            "tf.math.log(power @ weights + 1e-6)."
-        ),
-    )
+check_log_mel_spectrogram = exercise(
+    "10.2",
+    "log_mel_spectrogram",
+    arguments=("log_mel_spectrogram",),
+    probe=_probe_log_mel,
+    judge=_judge_log_mel,
+    hints=(
+        "stft = tf.signal.stft(waveform, 512, 256); power = tf.abs(stft) ** 2, "
+        "shape (frames, bins); weights = tf.signal.linear_to_mel_weight_matrix("
+        "80, bins, 22050, 80.0, 7600.0), shape (bins, mels); then "
+        "tf.math.log(power @ weights + 1e-6).",
+    ),
 )
-
-
-def check_log_mel_spectrogram(log_mel_spectrogram):
-    """Check Exercise 10.2: a log-mel spectrogram with ``tf.signal``."""
-    return framework.run("10.2", log_mel_spectrogram)
 
 
 # --- Exercise 10.3: character_error_rate --------------------------------------
@@ -300,21 +287,15 @@ def _judge_cer(observation: dict) -> str:
     return "total edits / total reference characters, equal to jiwer's CER on 2 sets."
 
 
-register(
-    Exercise(
-        "10.3",
-        "character_error_rate",
-        _probe_cer,
-        _judge_cer,
-        hint=(
-            "Edit distance by dynamic programming: row 0 is 0..len(b); each cell is "
-            "min(above + 1, left + 1, diagonal + (0 if same else 1)). Then CER = "
-            "sum of distances / sum of len(reference)."
-        ),
-    )
+check_character_error_rate = exercise(
+    "10.3",
+    "character_error_rate",
+    arguments=("character_error_rate",),
+    probe=_probe_cer,
+    judge=_judge_cer,
+    hints=(
+        "Edit distance by dynamic programming: row 0 is 0..len(b); each cell is "
+        "min(above + 1, left + 1, diagonal + (0 if same else 1)). Then CER = "
+        "sum of distances / sum of len(reference).",
+    ),
 )
-
-
-def check_character_error_rate(character_error_rate):
-    """Check Exercise 10.3: corpus CER from an edit distance written by hand."""
-    return framework.run("10.3", character_error_rate)
