@@ -70,7 +70,7 @@ def _chromium() -> str:
     if path is None:
         _unavailable(
             "no `chromium` on PATH (Debian's package: `apt-get install chromium`; "
-            "`make setup` installs it when run as root)"
+            "`make test` installs it when run as root)"
         )
     return path
 
