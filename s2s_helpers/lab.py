@@ -16,7 +16,7 @@ configuration folder generated for this launch (added to
 It imports neither TensorFlow nor JupyterLab: it starts ``jupyter lab`` with
 the same Python and waits for it.
 
-Taught in: README.md (``make lab``)
+Documented in: README.md (``make lab``), docs/INSTRUCTORS.md (``--instructor``)
 """
 
 from __future__ import annotations
@@ -162,6 +162,8 @@ def launch_environment(root: Path, config_dir: Path) -> dict:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="s2s-course lab",
+        usage="s2s-course lab [FOLDER] [--instructor] [--port PORT] [--ip IP] "
+        "[--no-browser] [-- JUPYTER-LAB-OPTIONS]",
         description="Open the course in JupyterLab at lesson 00.",
         epilog="Options after `--` go to `jupyter lab` unchanged, e.g. "
         "`s2s-course lab -- --IdentityProvider.token=SECRET`.",
@@ -169,6 +171,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "folder",
         nargs="?",
+        metavar="FOLDER",
         help="the course folder, or a folder inside it (default: the current folder)",
     )
     parser.add_argument(
@@ -187,12 +190,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str]) -> int:
-    """Run ``s2s-course lab``; returns JupyterLab's exit status (2 for a usage error)."""
-    ours, extra = (
-        (argv[: argv.index("--")], argv[argv.index("--") + 1 :])
-        if "--" in argv
-        else (argv, [])
-    )
+    """Run ``s2s-course lab``; returns JupyterLab's exit status (2 for a usage error).
+
+    Args:
+        argv: the options after ``lab``; those after ``--`` go to ``jupyter lab``.
+    """
+    split = argv.index("--") if "--" in argv else len(argv)
+    ours, extra = argv[:split], argv[split + 1 :]
     args = _parser().parse_args(ours)
     try:
         root = find_course_root(Path(args.folder or "."))
