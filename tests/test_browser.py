@@ -72,6 +72,21 @@ def _chromium() -> str:
     return path
 
 
+def _dying_with_pytest(command: list[str]) -> list[str]:
+    """``command``, made to get SIGTERM when pytest dies, even by SIGKILL (Linux).
+
+    ``s2s-course lab`` passes the signal on to JupyterLab, which stops its kernels.
+    """
+    if not sys.platform.startswith("linux"):
+        return command
+    code = (
+        "import ctypes, os, sys\n"
+        "ctypes.CDLL(None).prctl(1, 15)  # PR_SET_PDEATHSIG, SIGTERM\n"
+        "os.execv(sys.argv[1], sys.argv[1:])"
+    )
+    return [sys.executable, "-c", code, *command]
+
+
 def _s2s_course() -> list[str]:
     script = Path(sys.executable).with_name("s2s-course")
     return (
@@ -100,7 +115,7 @@ def lab(tmp_path):
     log = ARTIFACTS / "jupyterlab.log"
     with log.open("w") as log_file:
         process = subprocess.Popen(
-            command, cwd=tmp_path, env=env, stdout=log_file,
+            _dying_with_pytest(command), cwd=tmp_path, env=env, stdout=log_file,
             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
         )  # fmt: skip
     server = Lab(course, port, token, process, log)
