@@ -194,6 +194,7 @@ def test_lesson_03_in_jupyterlab(page, lab):
     menus = page.locator("#jp-MainMenu .lm-MenuBar-itemLabel").all_text_contents()
     assert "Nbgrader" not in menus, f"a learner sees nbgrader's menu: {menus}"
     assert page.get_by_text("Validate", exact=True).count() == 0, "a Validate button"
+    assert page.get_by_text("Create Assignment").count() == 0, "nbgrader's panel"
 
     started = time.monotonic()
     run_all(lesson, RUN_ALL_SECONDS)
