@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 JOBS ?= 2
 CELL_TIMEOUT ?= 600
 
-.PHONY: lab test setup unit notebooks lessons demo bench clean
+.PHONY: lab test setup chromium unit notebooks lessons demo bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,15 +16,25 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[test,apps,grading]"
 	touch $(STAMP)
 
-setup: $(STAMP)
+# Chromium for the browser test (tests/test_browser.py): Debian's package,
+# installed when we are root with apt; elsewhere install it yourself, or the
+# test is skipped (outside CI).
+chromium:
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+		&& apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
+		|| echo "No chromium: the browser test will be skipped (apt-get install chromium)"; }
 
+setup: $(STAMP) chromium
+
+# Serves this checkout and opens lesson 00; LAB_ARGS go to `s2s-course lab`
+# (e.g. LAB_ARGS=--instructor, or LAB_ARGS="--port 8890 --no-browser").
 lab: $(STAMP)
-	$(BIN)/s2s-course lab
+	$(BIN)/s2s-course lab $(LAB_ARGS)
 
 # Everything: lint, lessons in sync with solutions, unit tests, checks tests,
 # the grader, and every notebook (solutions: all green; lessons: only check
 # cells fail, each with NotImplementedError), in quick mode.
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(BIN)/ruff check s2s_helpers tests benchmarks
 	$(BIN)/s2s-course make-lessons --check
 	S2S_QUICK=$${S2S_QUICK:-1} $(BIN)/python -m pytest -n $(JOBS) --dist loadfile \

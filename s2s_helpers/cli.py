@@ -3,15 +3,13 @@
 s2s-course demo [--out DIR] [--quick]   train the date model, print, plot
 s2s-course make-lessons [--check]       write lessons/ from solutions/
 s2s-course grade SUBMISSIONS --out DIR  grade a class of notebooks
-s2s-course lab                          open the course in JupyterLab
+s2s-course lab [FOLDER] [--instructor]  open the course in JupyterLab (lab --help)
 """
 
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
-from pathlib import Path
 
 
 def _demo(argv: list[str]) -> int:
@@ -30,10 +28,9 @@ def _demo(argv: list[str]) -> int:
 
 
 def _lab(argv: list[str]) -> int:
-    root = Path(__file__).resolve().parents[1]
-    return subprocess.call(
-        [sys.executable, "-m", "jupyter", "lab", str(root / "lessons"), *argv]
-    )
+    from s2s_helpers import lab
+
+    return lab.main(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
