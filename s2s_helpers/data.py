@@ -233,6 +233,42 @@ def date_vocabularies(
     return src_vocab, tgt_vocab
 
 
+def generate_running_counts(
+    count: int, length: int = 20, seed: int = 0
+) -> list[tuple[str, str]]:
+    """Bit strings and their running count of ones, mod 10: ("0110", "0122").
+
+    Output digit ``t`` is the number of ``1`` among the first ``t + 1`` input
+    bits, mod 10: it is the previous output digit plus the current bit, so a
+    model that leans on its previous token carries one mistake into every
+    later digit. Lesson 06 measures exposure bias on it.
+
+    Args:
+        count: how many pairs.
+        length: bits per input, digits per output.
+        seed: the same seed gives the same pairs.
+
+    Returns:
+        ``count`` (bits, running counts) pairs of two ``length``-character strings.
+    """
+    if count < 0 or length < 1:
+        raise ValueError(
+            f"count must be >= 0 and length >= 1, received count={count}, "
+            f"length={length}"
+        )
+    bits = np.random.default_rng(seed).integers(0, 2, size=(count, length))
+    counts = np.cumsum(bits, axis=1) % 10  # (count, length)
+    return [
+        ("".join(map(str, row)), "".join(map(str, total)))
+        for row, total in zip(bits, counts)
+    ]
+
+
+def digit_vocabulary() -> Vocabulary:
+    """The ten digits as characters, as they are (both sides of the running counts)."""
+    return Vocabulary(list("0123456789"), level="char", standardize=False)
+
+
 # --- sentence-pair files (Anki / Tatoeba format) ------------------------------
 
 ANKI_URL = "https://www.manythings.org/anki/{name}.zip"

@@ -70,9 +70,17 @@ def _label(token: str) -> str:
     return "\u2423" if token == " " else token  # a visible space for character tokens
 
 
+_LINE_STYLES = (("o", "-"), ("s", "--"), ("^", ":"), ("D", "-."))  # marker, line style
+
+
 def plot_history(history: dict, keys: Sequence[str] | None = None, ax=None, title=None):
-    """Learning curves: one line per metric in ``history`` (lists per epoch)."""
+    """Learning curves: one line per metric in ``history`` (lists per epoch).
+
+    Each line has its own colour, marker and line style, so the curves stay
+    apart in grey scale too; epochs are whole numbers on the x axis.
+    """
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     keys = list(keys or [k for k in history if "loss" in k])
     missing = [k for k in keys if k not in history]
@@ -80,9 +88,12 @@ def plot_history(history: dict, keys: Sequence[str] | None = None, ax=None, titl
         raise ValueError(f"history has no {missing}; it has {sorted(history)}.")
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 3.5))
-    for key in keys:
+    for index, key in enumerate(keys):
         values = history[key]
-        ax.plot(range(1, len(values) + 1), values, marker="o", label=key)
+        marker, style = _LINE_STYLES[index % len(_LINE_STYLES)]
+        epochs = range(1, len(values) + 1)
+        ax.plot(epochs, values, marker=marker, linestyle=style, linewidth=2, label=key)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("epoch")
     ax.legend()
     ax.grid(alpha=0.3)

@@ -54,19 +54,31 @@ def teacher_forcing_ratio(
         if end <= 0 or start <= 0:
             raise ValueError("the exponential schedule needs start > 0 and end > 0")
         return float(start * (end / start) ** progress)
-    k = _inverse_sigmoid_k(total_steps)
+    k = inverse_sigmoid_k(total_steps)
     first, last = k / (k + 1.0), k / (k + math.exp(total_steps / k))
     value = k / (k + math.exp(progress * total_steps / k))
     return float(end + (start - end) * (value - last) / (first - last))
 
 
-def _inverse_sigmoid_k(total_steps: int) -> float:
-    """k with its midpoint (i = k ln k) at total_steps / 2 (Newton's method)."""
+def inverse_sigmoid_k(total_steps: int) -> float:
+    """The inverse sigmoid's ``k``: its midpoint ``k ln k`` falls at ``total_steps / 2``.
+
+    Found with a few Newton steps on ``k ln k - total_steps / 2``.
+
+    Args:
+        total_steps: the step at which the schedule reaches its ``end``.
+
+    Returns:
+        k, a float > 1.
+    """
     k = max(2.0, total_steps / 4)
     for _ in range(50):
         k -= (k * math.log(k) - total_steps / 2) / (math.log(k) + 1)
         k = max(k, 1.0 + 1e-6)
     return k
+
+
+_inverse_sigmoid_k = inverse_sigmoid_k  # the former private name, still used by checks
 
 
 def mix_tokens(true_ids, predicted_ids, ratio, seed):
@@ -153,7 +165,19 @@ class Trainer:
 
     # --- the compiled steps -----------------------------------------------------
 
-    def _train_step_fn(self, inputs, tgt_out_ids, ratio, seed):
+    def train_step(self, inputs, tgt_out_ids, ratio, seed):
+        """One training step, not compiled: ``fit`` compiles it (Exercise 6.1's step).
+
+        Args:
+            inputs: ``(src_ids, tgt_in_ids)``, int `(batch, src_len)` and
+                `(batch, tgt_len)`.
+            tgt_out_ids: int `(batch, tgt_len)`, padding 0.
+            ratio: scalar, the teacher-forcing ratio of this step.
+            seed: int `(2,)`, the stateless seed of the scheduled-sampling coins.
+
+        Returns:
+            the batch's masked loss and masked accuracy, before the update.
+        """
         self.trace_count += 1  # Python side effect: runs once per trace only
         with tf.GradientTape() as tape:
             logits = self.model(
@@ -192,10 +216,10 @@ class Trainer:
         seed_spec = tf.TensorSpec([2], tf.int32)
         self._build(dataset)
         signature = [inputs_spec, target_spec, scalar, seed_spec]
-        plain = tf.function(self._train_step_fn, input_signature=signature)
+        plain = tf.function(self.train_step, input_signature=signature)
         if self.jit_compile:
             xla = tf.function(
-                self._train_step_fn, input_signature=signature, jit_compile=True
+                self.train_step, input_signature=signature, jit_compile=True
             )
             self._train_step = _FirstCallFallback(xla, plain)
         else:

@@ -168,3 +168,25 @@ def test_download_extracts_pair_file(monkeypatch, tmp_path):
     monkeypatch.setattr(keras.utils, "get_file", lambda *a, **k: str(folder))
     path = data.download_anki_pairs("spa-eng")
     assert path.name == "spa.txt"
+
+
+def test_running_counts_count_the_ones_so_far_mod_10():
+    pairs = data.generate_running_counts(50, length=30, seed=3)
+    assert len(pairs) == 50 and pairs == data.generate_running_counts(50, 30, seed=3)
+    assert pairs != data.generate_running_counts(50, 30, seed=4)
+    for bits, counts in pairs:
+        assert len(bits) == len(counts) == 30 and set(bits) <= {"0", "1"}
+        for t, digit in enumerate(counts):
+            assert int(digit) == bits[: t + 1].count("1") % 10
+    assert any(bits.count("1") >= 10 for bits, _ in pairs)  # the count wraps around
+
+
+def test_running_counts_encode_with_the_digit_vocabulary():
+    vocab = data.digit_vocabulary()
+    pairs = data.generate_running_counts(4, length=6, seed=0)
+    src_ids, tgt_in_ids, tgt_out_ids = data.encode_pairs(pairs, vocab, vocab, 6, 7)
+    assert src_ids.shape == (4, 6) and tgt_out_ids.shape == (4, 7)
+    assert (src_ids != data.PAD_ID).all() and (tgt_out_ids[:, -1] == data.END_ID).all()
+    assert vocab.join(vocab.decode(tgt_out_ids[0])) == pairs[0][1]
+    with pytest.raises(ValueError, match="length >= 1"):
+        data.generate_running_counts(3, length=0)

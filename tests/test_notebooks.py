@@ -342,3 +342,44 @@ def test_nbgrader_generate_assignment_gives_the_lessons(tmp_path):
             for nb in (released, ours)
         ]
         assert code[0] == code[1], lesson.name
+
+
+def _private_names_used(source: str) -> list[str]:
+    """``module._name`` / ``Class._name`` references to s2s_helpers' private names."""
+    import inspect
+    import pkgutil
+    import re
+
+    import s2s_helpers
+
+    owners = set()
+    for info in pkgutil.iter_modules(s2s_helpers.__path__):
+        owners.add(info.name)
+        module = __import__(f"s2s_helpers.{info.name}", fromlist=["_"])
+        owners.update(
+            name
+            for name, value in vars(module).items()
+            if inspect.isclass(value) and value.__module__.startswith("s2s_helpers")
+        )
+    found = re.findall(r"\b([A-Za-z]\w*)\.(_[A-Za-z]\w*)", source)
+    return sorted({f"{owner}.{name}" for owner, name in found if owner in owners})
+
+
+def test_private_name_detector_finds_module_and_class_attributes():
+    source = "k = training._inverse_sigmoid_k(10)\nTrainer._train_step_fn\nx._y\n"
+    assert _private_names_used(source) == [
+        "Trainer._train_step_fn",
+        "training._inverse_sigmoid_k",
+    ]
+    assert _private_names_used("training.inverse_sigmoid_k(10)") == []
+
+
+@pytest.mark.parametrize("path", STORED, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_notebooks_use_only_public_names_of_s2s_helpers(path):
+    notebook = nbformat.read(path, as_version=4)
+    source = "\n".join(cell.source for cell in notebook.cells)
+    used = _private_names_used(source)
+    assert not used, (
+        f"{path.name} names private parts of s2s_helpers: {used}; expected public "
+        "names only (learners read them). Use or add a public name instead."
+    )

@@ -30,3 +30,15 @@ def test_history_curves():
     assert [line.get_label() for line in ax.get_lines()] == ["loss", "val_loss"]
     with pytest.raises(ValueError, match="history has no"):
         plotting.plot_history({"loss": [1]}, keys=["bleu"])
+
+
+def test_history_lines_differ_in_style_and_epochs_are_whole_numbers():
+    ax = plotting.plot_history({"loss": [3.0, 2.0, 1.5], "val_loss": [3.5, 2.5, 2.0]})
+    first, second = ax.get_lines()
+    assert (first.get_marker(), first.get_linestyle()) != (
+        second.get_marker(),
+        second.get_linestyle(),
+    )
+    ax.figure.canvas.draw()
+    ticks = [tick for tick in ax.get_xticks() if 1 <= tick <= 3]
+    assert ticks and all(float(tick).is_integer() for tick in ticks), ticks

@@ -145,7 +145,7 @@ def test_train_step_agrees_with_an_eager_step(date_arrays):
     compiled.fit(dataset, 1, verbose=0)
     eager = training.Trainer(models[1], keras.optimizers.SGD(0.1))
     eager._build(dataset)
-    eager._train_step_fn(*batch, tf.constant(1.0), tf.constant([0, 0]))
+    eager.train_step(*batch, tf.constant(1.0), tf.constant([0, 0]))
     for a, b in zip(models[0].get_weights(), models[1].get_weights()):
         np.testing.assert_allclose(a, b, atol=1e-5)
 
@@ -209,3 +209,10 @@ def test_optimizer_names():
     assert isinstance(training.make_optimizer("sgd"), keras.optimizers.SGD)
     with pytest.raises(ValueError, match="optimizer must be one of"):
         training.make_optimizer("adagrad")
+
+
+@pytest.mark.parametrize("total_steps", [10, 1000, 50_000])
+def test_inverse_sigmoid_k_puts_the_midpoint_at_half_the_steps(total_steps):
+    k = training.inverse_sigmoid_k(total_steps)
+    assert k > 1.0
+    assert k * math.log(k) == pytest.approx(total_steps / 2, rel=1e-9)
