@@ -78,9 +78,6 @@ def inverse_sigmoid_k(total_steps: int) -> float:
     return k
 
 
-_inverse_sigmoid_k = inverse_sigmoid_k  # the former private name, still used by checks
-
-
 def mix_tokens(true_ids, predicted_ids, ratio, seed):
     """Per position, keep the true token with probability ``ratio``, else the prediction.
 

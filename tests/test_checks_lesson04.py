@@ -3,7 +3,6 @@ answer of the decoder step, the unroll and encode + decode is diagnosed as itsel
 property or a named mistake, never another one), and correct but unusually written
 answers pass."""
 
-
 import numpy as np
 import pytest
 import tensorflow as tf

@@ -485,9 +485,7 @@ def _probe_schedule(teacher_forcing_ratio) -> dict:
 def _inverse_sigmoid_k(total_steps: int) -> float:
     from s2s_helpers import training
 
-    return getattr(training, "inverse_sigmoid_k", training._inverse_sigmoid_k)(
-        total_steps
-    )
+    return training.inverse_sigmoid_k(total_steps)
 
 
 def _schedule_value(schedule, step, total, start, end, clip=True) -> float:
