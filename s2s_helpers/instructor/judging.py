@@ -12,8 +12,8 @@ Used by: s2s-course grade (docs/INSTRUCTORS.md)
 
 from __future__ import annotations
 
-from s2s_helpers.sandbox import MAX_MESSAGE, Limits, Step
-from s2s_helpers.submissions import ExerciseSpec
+from s2s_helpers.instructor.kernels import MAX_MESSAGE, Limits, Step
+from s2s_helpers.instructor.submissions import ExerciseSpec
 
 STATUSES = ("passed", "failed", "not_attempted", "error", "timed_out")
 
