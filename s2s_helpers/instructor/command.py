@@ -214,12 +214,12 @@ def grade_submissions(
     Raises:
         SandboxUnavailable: no sandbox can be made here and ``sandboxed``.
     """
-    if sandboxed:
-        sandbox.require()
-    out = Path(out)
-    key = records.prepare_output(out)
     course = load_course(solutions_dir)
     lessons = _known_lessons(lessons, course)
+    if sandboxed:
+        sandbox.require()  # fail closed, before anything is written
+    out = Path(out)
+    key = records.prepare_output(out)
     students, ignored = find_students(submissions, exclude=[out])
     saved, todo, skipped, distrusted = _saved_records(
         out, students, lessons, key, force

@@ -1,59 +1,41 @@
-"""``s2s-course grade`` on a synthetic class built from lesson 00.
+"""``s2s-course grade`` on a synthetic class built from lesson 00, sandboxed.
 
-Every student below breaks something different; the grades table of the whole
-class is asserted exactly, so one student's crash visibly leaves the others'
-grades alone (they are graded two at a time, next to each other).
+Every student below breaks something different, and the attackers try what a
+hostile class would (read the solutions, sabotage the others, forge records
+after their kernel ended, kill the grader, leave daemons, inject markup
+through names, submit links to another student's file). The grades table of
+the whole class is asserted exactly, so one student's crash or attack visibly
+leaves the others' grades alone (they are graded two at a time).
 """
 
 import copy
-import csv
 import io
 import json
+import os
 from contextlib import redirect_stdout
 from pathlib import Path
 
 import pytest
+from attacks import INJECTED_CSV, INJECTED_NAME, LINKER, MARKER, add_links, attackers
+from gradingtools import (
+    COUNT,
+    LESSON,
+    LIMITS,
+    MASK,
+    NAME,
+    ROOT,
+    SOLUTION,
+    find,
+    needs_sandbox,
+    notebook,
+    processes_under,
+    read_grades,
+    write_submissions,
+)
 
-from s2s_helpers import grading
+from s2s_helpers.instructor import command, feedback, records, sandbox
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
-
-ROOT = Path(__file__).resolve().parents[1]
-SOLUTION = json.loads((ROOT / "solutions" / "00_orientation.ipynb").read_text())
-LESSON = json.loads((ROOT / "lessons" / "00_orientation.ipynb").read_text())
-NAME = "00_orientation.ipynb"
-
-# Generous for a busy 2-core machine (a kernel imports TensorFlow in ~5-15 s),
-# short enough for the infinite loop and the memory hog to be stopped quickly.
-LIMITS = grading.Limits(timeout=150, cell_timeout=40, memory_mb=1600)
-
-
-def notebook(base=SOLUTION, **sources):
-    """A copy of ``base`` whose cells (by id, '-' for '_') get new sources."""
-    result = copy.deepcopy(base)
-    for cell_id, source in sources.items():
-        cell = find(result, cell_id.replace("_", "-"))
-        cell["source"] = source
-    return result
-
-
-def find(nb, cell_id):
-    return next(cell for cell in nb["cells"] if cell["id"] == cell_id)
-
-
-def code_cell(source, cell_id):
-    return {
-        "cell_type": "code",
-        "id": cell_id,
-        "metadata": {},
-        "source": source,
-        "outputs": [],
-        "execution_count": None,
-    }
-
-
-COUNT = "def count_real_tokens(ids):\n    return (ids != 0).sum(axis=1)\n"
-MASK = "def padding_mask(ids):\n    return ids != 0\n"
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 
 def deleted_and_reordered():
@@ -231,71 +213,149 @@ MESSAGES = {  # a substring of each exercise's feedback message
 }
 
 
-def write_submissions(folder: Path, students: dict) -> None:
-    for student, (files, _, _) in students.items():
-        (folder / student).mkdir(parents=True)
-        for name, content in files.items():
-            text = content if isinstance(content, str) else json.dumps(content)
-            (folder / student / name).write_text(text)
-
-
-def read_grades(out: Path) -> list[list[str]]:
-    return list(csv.reader(io.StringIO((out / "grades.csv").read_text())))
-
-
 @pytest.fixture(scope="module")
 def graded_class(tmp_path_factory):
+    """The whole class, attackers included, graded two at a time."""
     folder = tmp_path_factory.mktemp("class")
-    write_submissions(folder / "submissions", SUBMISSIONS)
-    out = folder / "out"
-    summary = grading.grade_submissions(
-        folder / "submissions", out, jobs=2, limits=LIMITS, progress=False
+    scratch = folder / "tmp"  # the workers' TMPDIR: every sandbox's folder is here
+    scratch.mkdir()
+    submissions, out = folder / "submissions", folder / "out"
+    places = dict(
+        solutions=str(ROOT / "solutions"),
+        out=str(out),
+        submissions=str(submissions),
+        tmp=str(scratch),
     )
-    return folder, out, summary
+    students = {**SUBMISSIONS, **attackers(places)}
+    write_submissions(submissions, students)
+    add_links(submissions)
+    saved = os.environ.get("TMPDIR")
+    os.environ["TMPDIR"] = str(scratch)
+    try:
+        summary = command.grade_submissions(
+            submissions, out, jobs=2, limits=LIMITS, progress=False
+        )
+    finally:
+        os.environ.pop("TMPDIR")
+        if saved is not None:
+            os.environ["TMPDIR"] = saved
+    return folder, out, summary, {**students, **LINKER}
 
 
+def record_of(out: Path, student: str) -> dict:
+    """The saved record of a student, by the student's (folder) name."""
+    for path in (out / "students").glob("*.json"):
+        record = json.loads(path.read_text())
+        if record["student"] == student:
+            return record
+    raise KeyError(student)
+
+
+@needs_sandbox
 def test_grades_table_is_exact(graded_class):
-    _, out, summary = graded_class
+    _, out, summary, students = graded_class
     assert summary["incomplete"] == []
-    expected = [["student", "0.1", "0.2", "total"]] + [
-        [student, *points] for student, (_, points, _) in sorted(SUBMISSIONS.items())
-    ]
+    rows = [[student, *points] for student, (_, points, _) in students.items()]
+    for row in rows:
+        row[0] = INJECTED_CSV if row[0] == INJECTED_NAME else row[0]
+    expected = [["student", "0.1", "0.2", "total"]] + sorted(rows)
     assert read_grades(out) == expected
 
 
+@needs_sandbox
 def test_feedback_statuses_and_messages(graded_class):
-    _, out, _ = graded_class
-    for student, (_, _, statuses) in SUBMISSIONS.items():
-        record = json.loads((out / "students" / f"{student}.json").read_text())
+    _, out, _, students = graded_class
+    for student, (_, _, statuses) in students.items():
+        record = record_of(out, student)
         got = tuple(record["exercises"][e]["status"] for e in record["exercises"])
         assert got == (statuses or ()), (student, record["exercises"])
+    for student in SUBMISSIONS:
         markdown = (out / "students" / f"{student}.md").read_text()
-        assert markdown.startswith(f"# Feedback for {student}")
+        assert markdown.startswith(
+            f"# Feedback for {student.replace('_', chr(92) + '_')}"
+        )
     for (student, exercise_id), text in MESSAGES.items():
-        record = json.loads((out / "students" / f"{student}.json").read_text())
+        record = record_of(out, student)
         assert text in record["exercises"][exercise_id]["message"], (student, record)
 
 
+@needs_sandbox
 def test_notes_explain_empty_and_renamed(graded_class):
-    _, out, _ = graded_class
-    empty = json.loads((out / "students" / "empty_folder.json").read_text())
-    assert "No notebook" in empty["notes"][0]
-    renamed = json.loads((out / "students" / "renamed.json").read_text())
+    _, out, _, _ = graded_class
+    assert "No notebook" in record_of(out, "empty_folder")["notes"][-1]
+    renamed = record_of(out, "renamed")
     assert renamed["lessons"]["00"]["notebook"] == "my homework (copy).ipynb"
 
 
+# --- the attacks: nothing gained, nobody else changed (the exact table above) ------
+
+
+@needs_sandbox
+def test_no_process_started_by_a_kernel_is_alive(graded_class):
+    folder, _, _, _ = graded_class
+    assert processes_under(folder / "tmp", MARKER) == []
+
+
+@needs_sandbox
+def test_solutions_are_not_visible_in_the_sandbox(graded_class):
+    _, out, _, _ = graded_class
+    record = record_of(out, "read_solutions")
+    assert "counts the padding" in record["exercises"]["0.1"]["message"]
+
+
+@needs_sandbox
+def test_records_cannot_be_forged_after_the_kernel_ended(graded_class):
+    _, out, _, _ = graded_class
+    key = records.prepare_output(out)
+    for path in (out / "students").glob("*.json"):
+        record, why = records.read_student(out, path.stem, key)
+        assert record is not None and record["total"] <= 4, (path.name, why)
+
+
+@needs_sandbox
+def test_links_are_refused_with_a_note(graded_class):
+    _, out, summary, _ = graded_class
+    linker = record_of(out, "linker")
+    assert linker["total"] == 0 and "symbolic link" in linker["notes"][0]
+    assert any(
+        "copycat" in note and "symbolic link" in note for note in summary["ignored"]
+    )
+
+
+@needs_sandbox
+def test_names_and_messages_are_data_in_every_output(graded_class):
+    _, out, _, _ = graded_class
+    record = record_of(out, INJECTED_NAME)
+    key = next(
+        p.stem
+        for p in (out / "students").glob("*.json")
+        if json.loads(p.read_text())["student"] == INJECTED_NAME
+    )
+    assert "pwned" not in record["exercises"]["0.1"]["message"]  # the OSC is gone
+    for suffix in (".md", ".html"):
+        text = (out / "students" / f"{key}{suffix}").read_text()
+        assert "<script" not in text and "<img" not in text and "\x1b" not in text
+        assert "&lt;img src=x onerror=alert(1)&gt;" in text or suffix == ".md"
+    markdown = (out / "students" / f"{key}.md").read_text()
+    assert "\\*\\*b\\*\\*" in markdown  # bold markers shown, not applied
+    grades = (out / "grades.csv").read_text()
+    assert "\x1b" not in grades  # the row itself: test_grades_table_is_exact
+
+
+@needs_sandbox
 def test_rerun_skips_everyone_already_graded(graded_class):
-    folder, out, _ = graded_class
+    folder, out, _, students = graded_class
     before = {p.name: p.stat().st_mtime_ns for p in (out / "students").iterdir()}
-    summary = grading.grade_submissions(
+    summary = command.grade_submissions(
         folder / "submissions", out, limits=LIMITS, progress=False
     )
-    assert summary["graded"] == [] and len(summary["skipped"]) == len(SUBMISSIONS)
+    assert summary["graded"] == [] and len(summary["skipped"]) == len(students)
     assert before == {
         p.name: p.stat().st_mtime_ns for p in (out / "students").iterdir()
     }
 
 
+@needs_sandbox
 def test_resume_force_and_changed_submissions(tmp_path):
     small = {
         name: SUBMISSIONS[name] for name in ("perfect", "not_json", "empty_folder")
@@ -315,7 +375,7 @@ def test_resume_force_and_changed_submissions(tmp_path):
         "--quiet",
     ]
     with redirect_stdout(io.StringIO()):
-        assert grading.grade_main(arguments) == 0
+        assert command.grade_main(arguments) == 0
     table = read_grades(out)
     assert table[1:] == [
         ["empty_folder", "0", "0", "0"],
@@ -330,7 +390,7 @@ def test_resume_force_and_changed_submissions(tmp_path):
     (students / ".perfect.json.1234.tmp").write_text("{")
     (out / "grades.csv").unlink()
     perfect_mtime = (students / "perfect.json").stat().st_mtime_ns
-    summary = grading.grade_submissions(
+    summary = command.grade_submissions(
         tmp_path / "submissions", out, progress=False, limits=LIMITS
     )
     assert summary["graded"] == ["not_json"]
@@ -339,25 +399,38 @@ def test_resume_force_and_changed_submissions(tmp_path):
     assert not list(students.glob(".*.tmp"))
     assert read_grades(out) == table
 
+    # A record edited after grading is not trusted: it is graded again.
+    forged = json.loads((students / "perfect.json").read_text())
+    forged["exercises"]["0.1"]["points"] = 9
+    (students / "perfect.json").write_text(json.dumps(forged))
+    summary = command.grade_submissions(
+        tmp_path / "submissions", out, progress=False, limits=LIMITS
+    )
+    assert summary["graded"] == ["perfect"]
+    assert "perfect.json: its digest does not match" in summary["distrusted"][0]
+    assert read_grades(out) == table
+    perfect_mtime = (students / "perfect.json").stat().st_mtime_ns
+
     # A changed submission is graded again; --force regrades everyone.
     (tmp_path / "submissions" / "empty_folder" / "notes.ipynb").write_text("[]")
-    summary = grading.grade_submissions(
+    summary = command.grade_submissions(
         tmp_path / "submissions", out, progress=False, limits=LIMITS
     )
     assert summary["graded"] == ["empty_folder"]
     record = json.loads((students / "empty_folder.json").read_text())
     assert "notes.ipynb was ignored" in record["notes"][0]
     with redirect_stdout(io.StringIO()):
-        assert grading.grade_main([*arguments, "--force"]) == 0
+        assert command.grade_main([*arguments, "--force"]) == 0
     assert (students / "perfect.json").stat().st_mtime_ns != perfect_mtime
     assert read_grades(out) == table
 
 
+@needs_sandbox
 def test_notebook_time_limit_marks_unchecked_exercises_timed_out(tmp_path):
     slow = notebook(exercise_0_1="import time\ntime.sleep(1000)\n" + COUNT)
     write_submissions(tmp_path / "submissions", {"slow": ({NAME: slow}, None, None)})
-    limits = grading.Limits(timeout=15, cell_timeout=15)
-    grading.grade_submissions(
+    limits = command.Limits(timeout=15, cell_timeout=15)
+    command.grade_submissions(
         tmp_path / "submissions", tmp_path / "out", limits=limits, progress=False
     )
     record = json.loads((tmp_path / "out" / "students" / "slow.json").read_text())
@@ -365,28 +438,29 @@ def test_notebook_time_limit_marks_unchecked_exercises_timed_out(tmp_path):
     assert read_grades(tmp_path / "out")[1] == ["slow", "0", "0", "0"]
 
 
-def test_plan_skips_check_cells_and_probes_after_the_last_exercise_cell():
-    course = grading.load_course()
-    steps, missing = grading.plan_execution(duplicated_cells()["cells"], course["00"])
-    kinds = [(step.kind, step.exercise) for step in steps]
-    assert kinds[0] == ("prelude", None)
-    assert kinds[-1] == ("probe", "0.2")
-    assert kinds.count(("probe", "0.1")) == 1 and missing == {}
-    probe = kinds.index(("probe", "0.1"))
-    assert kinds[probe - 1] == ("cell", "0.1")
-    assert ("cell", "0.1") not in kinds[probe + 1 :]
-    check_sources = {
-        "checks.check_count_real_tokens(count_real_tokens)",
-        "checks.check_padding_mask(padding_mask)",
-    }
-    assert not check_sources & {step.source for step in steps}
-
-
 def test_command_line_errors_are_reported_not_raised(tmp_path):
     (tmp_path / "submissions").mkdir()
     out = str(tmp_path / "out")
     with redirect_stdout(io.StringIO()) as printed:
-        assert grading.grade_main([str(tmp_path / "nowhere"), "--out", out]) == 2
+        assert command.grade_main([str(tmp_path / "nowhere"), "--out", out]) == 2
         arguments = [str(tmp_path / "submissions"), "--out", out, "--lessons", "42"]
-        assert grading.grade_main(arguments) == 2
+        assert command.grade_main(arguments) == 2
     assert "unknown lesson" in printed.getvalue()
+
+
+def test_without_a_sandbox_grade_refuses_unless_no_sandbox(tmp_path, monkeypatch):
+    write_submissions(tmp_path / "submissions", {"empty": ({}, None, None)})
+    monkeypatch.setattr(sandbox, "unavailable_reason", lambda: "namespaces are off")
+    out = tmp_path / "out"
+    arguments = [str(tmp_path / "submissions"), "--out", str(out), "--quiet"]
+    with redirect_stdout(io.StringIO()) as printed:
+        assert command.grade_main(arguments) == 2
+    assert "namespaces are off" in printed.getvalue()
+    assert "--no-sandbox" in printed.getvalue() and not out.exists()
+    with redirect_stdout(io.StringIO()):
+        assert command.grade_main([*arguments, "--no-sandbox"]) == 0
+    header = (out / "grades.csv").read_text().splitlines()[:2]
+    assert header == [f"# {feedback.UNSANDBOXED_NOTE}", "student,total"]
+    for suffix in (".md", ".html"):
+        text = (out / "students" / f"empty{suffix}").read_text()
+        assert "Graded with --no-sandbox" in text
