@@ -127,9 +127,9 @@ if os.fork() == 0:  # a classic double fork
     .replace("}", "}}")
 )
 
-INJECTED_NAME = '=HYPERLINK("evil")<script>alert(1)</script>**b**\x1b[2J'
+INJECTED_NAME = '=HYPERLINK("evil")<img src=x onerror=alert(1)>**b**\x1b[2J'
 # how grades.csv shows it: a formula neutralised, the escape sequence removed
-INJECTED_CSV = '\'=HYPERLINK("evil")<script>alert(1)</script>**b**'
+INJECTED_CSV = '\'=HYPERLINK("evil")<img src=x onerror=alert(1)>**b**'
 INJECTION = (
     "raise ValueError('<img src=x onerror=alert(1)> ```\\x1b]0;pwned\\x07\\x1b[31m')\n"
 )

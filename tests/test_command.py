@@ -25,6 +25,7 @@ from gradingtools import (
     NAME,
     ROOT,
     SOLUTION,
+    duplicated_cells,
     find,
     needs_sandbox,
     notebook,
@@ -44,30 +45,6 @@ def deleted_and_reordered():
     drop = {"check-0-1", "check-0-2", "exercise-0-2", "exercise-0-1"}
     nb["cells"] = [cell for cell in nb["cells"] if cell["id"] not in drop]
     nb["cells"].append(exercise)  # moved to the very end of the notebook
-    return nb
-
-
-def duplicated_cells():
-    """Copies keep their grade id (and here their cell id): the last one counts."""
-    nb = copy.deepcopy(SOLUTION)
-    cells = nb["cells"]
-    for exercise_id, first, last in [
-        (
-            "0-1",
-            "def count_real_tokens(ids):\n    return (ids == 0).sum(axis=1)",
-            COUNT,
-        ),
-        ("0-2", MASK, "def padding_mask(ids):\n    return ids == 0"),
-    ]:
-        exercise, check = (
-            find(nb, f"exercise-{exercise_id}"),
-            find(nb, f"check-{exercise_id}"),
-        )
-        exercise["source"] = first
-        copy_of_exercise = copy.deepcopy(exercise)
-        copy_of_exercise["source"] = last
-        position = cells.index(check) + 1
-        cells[position:position] = [copy_of_exercise, copy.deepcopy(check)]
     return nb
 
 
