@@ -1,0 +1,249 @@
+"""What ``s2s-course grade`` costs per notebook, sandboxed, on a local pool and on Dask.
+
+A synthetic class of lesson 00 (correct, untouched, wrong, syntax errors,
+raising cells, kernels that exit or segfault: those are restarted, so they
+cost a second kernel) is graded in one run, on one machine:
+
+1. on the local process pool (``-j N``), sandboxed;
+2. on a Dask ``LocalCluster`` of N workers (``--scheduler local``), sandboxed;
+3. a sample of it on the local pool without the sandbox (``--no-sandbox``),
+   and the same sample sandboxed, for the sandbox's overhead;
+
+plus the bare cost of starting a sandbox (``bwrap ... /bin/true``) and of the
+grader's own start-up. It prints notebooks per second, the cost breakdown of a
+notebook (from the records: kernel start, imports, the notebook, judging), the
+overheads as ratios and a projection for 5,000 notebooks, and rewrites the
+"Grading" section of docs/BENCHMARKS.md.
+
+    python -m benchmarks.grading                       # 200 notebooks, -j 2
+    python -m benchmarks.grading --students 8 --sample 4 --no-write
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks import reporting
+from s2s_helpers.instructor import command, sandbox
+from s2s_helpers.instructor.kernels import Limits
+
+ROOT = Path(__file__).resolve().parents[1]
+NAME = "00_orientation.ipynb"
+COUNT = "def count_real_tokens(ids):\n    return (ids != 0).sum(axis=1)\n"
+CASES = [  # (case, source of the exercise 0.1 cell or None, use the lesson instead)
+    ("perfect", None, False),
+    ("untouched", None, True),
+    (
+        "wrong",
+        "def count_real_tokens(ids):\n    return (ids == 0).sum(axis=1)\n",
+        False,
+    ),
+    ("perfect", None, False),
+    ("syntax_error", "def count_real_tokens(ids)\n    return 0\n", False),
+    ("raising_cell", "raise ValueError('no')\n" + COUNT, False),
+    ("perfect", None, False),
+    ("kernel_exit", "import os\ndef count_real_tokens(ids):\n    os._exit(1)\n", False),
+    ("wrong", "def count_real_tokens(ids):\n    return ids.sum(axis=1)\n", False),
+    ("segfault", "import ctypes\nctypes.string_at(0)\n" + COUNT, False),
+]
+PHASES = ("kernel_start", "imports", "notebook", "judging")
+LIMITS = Limits(timeout=300, cell_timeout=120)
+
+
+def build_class(folder: Path, students: int) -> dict[str, int]:
+    """``students`` folders of one lesson-00 notebook each; {case: count}."""
+    solution = json.loads((ROOT / "solutions" / NAME).read_text())
+    lesson = json.loads((ROOT / "lessons" / NAME).read_text())
+    mix: dict[str, int] = {}
+    for number in range(students):
+        case, source, untouched = CASES[number % len(CASES)]
+        notebook = copy.deepcopy(lesson if untouched else solution)
+        if source is not None:
+            cell = next(c for c in notebook["cells"] if c["id"] == "exercise-0-1")
+            cell["source"] = source
+        student = folder / f"student{number:03d}_{case}"
+        student.mkdir(parents=True)
+        (student / NAME).write_text(json.dumps(notebook))
+        mix[case] = mix.get(case, 0) + 1
+    return mix
+
+
+def grade(submissions: Path, out: Path, jobs: int, **options) -> dict:
+    """Grade; {"seconds", "notebooks", "rate", "phases": mean seconds, "table"}."""
+    started = time.perf_counter()
+    summary = command.grade_submissions(
+        submissions, out, jobs=jobs, limits=LIMITS, progress=False, **options
+    )
+    seconds = time.perf_counter() - started
+    records = [json.loads(p.read_text()) for p in (out / "students").glob("*.json")]
+    lessons = [info for record in records for info in record["lessons"].values()]
+    phases = {
+        phase: sum(info["timings"].get(phase, 0.0) for info in lessons) / len(lessons)
+        for phase in PHASES
+    }
+    phases["total"] = sum(info["seconds"] for info in lessons) / len(lessons)
+    assert not summary["incomplete"], summary["incomplete"]
+    return {
+        "seconds": seconds,
+        "notebooks": len(lessons),
+        "rate": len(lessons) / seconds,
+        "phases": phases,
+        "table": (out / "grades.csv").read_text(),
+    }
+
+
+def sandbox_start_seconds(repeats: int = 20) -> float:
+    """Mean seconds to start and end an empty sandbox (``bwrap ... /bin/true``)."""
+    with tempfile.TemporaryDirectory(prefix="bench-sandbox-") as work:
+        (Path(work) / "scratch").mkdir()
+        command_line = sandbox.sandbox_command(Path(work), ()) + ["/bin/true"]
+        started = time.perf_counter()
+        for _ in range(repeats):
+            subprocess.run(command_line, check=True)
+        return (time.perf_counter() - started) / repeats
+
+
+def grader_start_seconds() -> float:
+    """Seconds for a fresh Python to import the grader (the package included)."""
+    started = time.perf_counter()
+    code = "import s2s_helpers.instructor.command"
+    subprocess.run([sys.executable, "-c", code], check=True)
+    return time.perf_counter() - started
+
+
+def measure(students: int, sample: int, jobs: int) -> dict:
+    """Every run of the benchmark, in one temporary folder."""
+    results: dict = {"load_start": os.getloadavg()}
+    results["sandbox_start"] = sandbox_start_seconds()
+    results["grader_start"] = grader_start_seconds()
+    with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
+        tmp = Path(tmp)
+        results["mix"] = build_class(tmp / "class", students)
+        build_class(tmp / "sample", sample)
+        runs = [
+            ("pool", tmp / "class", {}),
+            ("dask", tmp / "class", {"scheduler": "local"}),
+            ("sample_sandboxed", tmp / "sample", {}),
+            ("sample_unsandboxed", tmp / "sample", {"sandboxed": False}),
+        ]
+        for name, submissions, options in runs:
+            results[name] = grade(submissions, tmp / f"out-{name}", jobs, **options)
+            print(
+                f"{name}: {results[name]['notebooks']} notebooks in "
+                f"{results[name]['seconds']:.1f} s, {results[name]['rate']:.3f}/s",
+                flush=True,
+            )
+    results["same_table"] = results["pool"]["table"] == results["dask"]["table"]
+    results["load_end"] = os.getloadavg()
+    return results
+
+
+def report(results: dict, students: int, sample: int, jobs: int, command_line: str):
+    """The "## Grading" section of docs/BENCHMARKS.md."""
+    pool, dask = results["pool"], results["dask"]
+    sandboxed, bare = results["sample_sandboxed"], results["sample_unsandboxed"]
+    mix = ", ".join(f"{n} {case}" for case, n in sorted(results["mix"].items()))
+    lines = [
+        "## Grading",
+        "",
+        f"`s2s-course grade` on a synthetic class of {students} notebooks of lesson "
+        f"00 ({mix}), every kernel in its bubblewrap sandbox, `-j {jobs}`; "
+        "kernels that exit or segfault are restarted once. Default limits except "
+        "`--timeout 300 --cell-timeout 120`. One run, one machine.",
+        "",
+        "| where | notebooks | seconds | notebooks / second |",
+        "|---|---|---|---|",
+        f"| local pool (`-j {jobs}`) | {pool['notebooks']} | {pool['seconds']:.1f} "
+        f"| {pool['rate']:.3f} |",
+        f"| Dask `LocalCluster` (`--scheduler local -j {jobs}`) | {dask['notebooks']} "
+        f"| {dask['seconds']:.1f} | {dask['rate']:.3f} |",
+        "",
+        f"Same grades table on both: {'yes' if results['same_table'] else 'NO'}.",
+        "",
+        "Cost of one notebook (mean seconds per notebook on the local pool, from "
+        "the records; a restarted kernel counts twice):",
+        "",
+        "| sandbox start | kernel start (sandbox included) | imports (`import "
+        "s2s_helpers`: TensorFlow) | the notebook (cells and probes) | judging | "
+        "total |",
+        "|---|---|---|---|---|---|",
+        f"| {results['sandbox_start']:.3f} | {pool['phases']['kernel_start']:.2f} | "
+        f"{pool['phases']['imports']:.2f} | {pool['phases']['notebook']:.2f} | "
+        f"{pool['phases']['judging']:.3f} | {pool['phases']['total']:.2f} |",
+        "",
+        "Overheads (ratios of wall time per notebook):",
+        "",
+        f"- sandbox: {sample} notebooks sandboxed / without (`--no-sandbox`): "
+        f"{sandboxed['seconds']:.1f} s / {bare['seconds']:.1f} s = "
+        f"**{sandboxed['seconds'] / bare['seconds']:.2f}**; an empty sandbox starts "
+        f"and ends in {1000 * results['sandbox_start']:.0f} ms.",
+        f"- Dask: `LocalCluster` / local pool: {dask['seconds']:.1f} s / "
+        f"{pool['seconds']:.1f} s = **{dask['seconds'] / pool['seconds']:.2f}** "
+        "(the cluster's start-up included).",
+        f"- grader start-up (a fresh Python importing the grader, TensorFlow "
+        f"included): {results['grader_start']:.1f} s, once per run and per worker.",
+        "",
+    ]
+    lines += projection(pool, jobs)
+    load_start, load_end = results["load_start"], results["load_end"]
+    lines += [
+        "",
+        f"Machine: {reporting.cpu_model()}, {os.cpu_count()} cores, load average "
+        f"{load_start[0]:.1f} at the start and {load_end[0]:.1f} at the end (1 min; "
+        "the machine was shared with other work, so these are upper bounds), "
+        f"Python {platform.python_version()}, {datetime.date.today().isoformat()}.",
+        "",
+        f"Reproduce: `{command_line}` (it rewrites this section).",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def projection(pool: dict, jobs: int) -> list[str]:
+    """Time for 5,000 notebooks on N workers, from the measured worker-seconds."""
+    per_notebook = pool["seconds"] * jobs / pool["notebooks"]  # worker-seconds
+    lines = [
+        f"Projection for 5,000 notebooks: {per_notebook:.1f} worker-seconds per "
+        f"notebook (measured: {jobs} workers on {os.cpu_count()} cores), one worker "
+        "per core, a kernel's memory limit (4 GiB by default) per worker:",
+        "",
+        "| workers | hours |",
+        "|---|---|",
+    ]
+    for workers in (2, 16, 64, 256):
+        lines.append(f"| {workers} | {5000 * per_notebook / workers / 3600:.2f} |")
+    return lines
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=200)
+    parser.add_argument("--sample", type=int, default=20, help="for the sandbox ratio")
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--no-write", action="store_true", help="only print")
+    args = parser.parse_args(argv)
+    results = measure(args.students, args.sample, args.jobs)
+    command_line = "python -m benchmarks.grading"
+    if (args.students, args.sample, args.jobs) != (200, 20, 2):
+        command_line += f" --students {args.students} --sample {args.sample}"
+        command_line += f" --jobs {args.jobs}"
+    section = report(results, args.students, args.sample, args.jobs, command_line)
+    print(section)
+    if not args.no_write:
+        reporting.write_section(ROOT / "docs" / "BENCHMARKS.md", "Grading", section)
+        print("updated docs/BENCHMARKS.md (## Grading)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
