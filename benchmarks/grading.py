@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 
 from benchmarks import reporting
-from s2s_helpers.instructor import command, sandbox
+from s2s_helpers.instructor import classroom, sandbox
 from s2s_helpers.instructor.kernels import Limits
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -81,7 +81,7 @@ def build_class(folder: Path, students: int) -> dict[str, int]:
 def grade(submissions: Path, out: Path, jobs: int, **options) -> dict:
     """Grade; {"seconds", "notebooks", "rate", "phases": mean seconds, "table"}."""
     started = time.perf_counter()
-    summary = command.grade_submissions(
+    summary = classroom.grade_submissions(
         submissions, out, jobs=jobs, limits=LIMITS, progress=False, **options
     )
     seconds = time.perf_counter() - started
@@ -116,7 +116,7 @@ def sandbox_start_seconds(repeats: int = 20) -> float:
 def grader_start_seconds() -> float:
     """Seconds for a fresh Python to import the grader (the package included)."""
     started = time.perf_counter()
-    code = "import s2s_helpers.instructor.command"
+    code = "import s2s_helpers.instructor.classroom"
     subprocess.run([sys.executable, "-c", code], check=True)
     return time.perf_counter() - started
 

@@ -14,7 +14,7 @@ from gradingtools import (
     write_submissions,
 )
 
-from s2s_helpers.instructor import command, scheduling
+from s2s_helpers.instructor import classroom, scheduling
 
 
 class RecordingPool:
@@ -77,7 +77,7 @@ def test_dask_local_cluster_grades_the_same_table_as_the_local_pool(tmp_path):
     write_submissions(tmp_path / "submissions", CLASS)
     tables = {}
     for name, scheduler in [("pool", None), ("dask", "local")]:
-        summary = command.grade_submissions(
+        summary = classroom.grade_submissions(
             tmp_path / "submissions",
             tmp_path / name,
             jobs=2,
