@@ -58,6 +58,7 @@ CASES = [  # (case, source of the exercise 0.1 cell or None, use the lesson inst
 ]
 PHASES = ("kernel_start", "imports", "notebook", "judging")
 LIMITS = Limits(timeout=300, cell_timeout=120)
+PARTIAL = Path(tempfile.gettempdir()) / "s2s-bench-grading.json"
 
 
 def build_class(folder: Path, students: int) -> dict[str, int]:
@@ -138,6 +139,8 @@ def measure(students: int, sample: int, jobs: int) -> dict:
         ]
         for name, submissions, options in runs:
             results[name] = grade(submissions, tmp / f"out-{name}", jobs, **options)
+            results[name]["load"] = os.getloadavg()
+            PARTIAL.write_text(json.dumps(results, indent=1))  # in case of a stop
             print(
                 f"{name}: {results[name]['notebooks']} notebooks in "
                 f"{results[name]['seconds']:.1f} s, {results[name]['rate']:.3f}/s",
