@@ -35,7 +35,6 @@ from gradingtools import (
 )
 
 from s2s_helpers.instructor import classroom, command, records
-from s2s_helpers.instructor.kernels import Limits
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
@@ -401,16 +400,3 @@ def test_resume_force_and_changed_submissions(tmp_path):
         assert command.grade_main([*arguments, "--force"]) == 0
     assert (students / "perfect.json").stat().st_mtime_ns != perfect_mtime
     assert read_grades(out) == table
-
-
-@needs_sandbox
-def test_notebook_time_limit_marks_unchecked_exercises_timed_out(tmp_path):
-    slow = notebook(exercise_0_1="import time\ntime.sleep(1000)\n" + COUNT)
-    write_submissions(tmp_path / "submissions", {"slow": ({NAME: slow}, None, None)})
-    limits = Limits(timeout=15, cell_timeout=15)
-    classroom.grade_submissions(
-        tmp_path / "submissions", tmp_path / "out", limits=limits, progress=False
-    )
-    record = json.loads((tmp_path / "out" / "students" / "slow.json").read_text())
-    assert {r["status"] for r in record["exercises"].values()} == {"timed_out"}
-    assert read_grades(tmp_path / "out")[1] == ["slow", "0", "0", "0"]
