@@ -1,13 +1,14 @@
-"""Probes: the grader's own checks, run inside a student's kernel.
+"""Probes: the grader's own checks, run inside a student's kernel, and what they wrote.
 
 The student's check cells are not run: a notebook can rebind anything they
 use. Instead ``plan_execution`` drops them and puts a *probe* right after the
-student's last exercise cell of each exercise. A probe is built from the
-grader's copy of that exercise's check cell (``solutions/``): it loads the
-check code fresh from its files under the names it has in the package, calls
-the student's objects, and writes the observation (plain JSON, with a secret
-token) to a file the grader chose. The grader reads it back with
-``read_observation`` and judges it in its own process (``judging``).
+student's last exercise cell of each exercise. A probe cell runs the real
+module ``probe_kernel`` in a fresh namespace: it loads the checks package
+fresh from its files, calls the student's objects and writes the observation
+(plain JSON, with a secret token) into the sandbox's private folder. When the
+kernel and its sandbox are gone, ``read_observation`` reads it back and
+validates it against a schema (size, keys, token, nesting) before it is
+judged in the grader's process (``judging``).
 
 Used by: s2s-course grade (docs/INSTRUCTORS.md)
 """
