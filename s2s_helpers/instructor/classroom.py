@@ -128,6 +128,7 @@ class _Progress:
         width = 24
         filled = int(width * self.done / max(self.total, 1))
         bar = "#" * filled + "." * (width - filled)
+        name, text = plain_text(name).replace("\n", " "), plain_text(text)
         line = (
             f"[{bar}] {self.done}/{self.total} students, {rate:.2f}/s, {name}: {text}"
         )
@@ -307,7 +308,9 @@ class _ClassRun:
                 self.out, state.student.key, record, self.key
             )
         except Exception as error:  # a grader failure must not stop the class
-            print(f"error: {state.student.name}: {error!r}", file=sys.stderr)
+            print(
+                f"error: {plain_text(state.student.name)}: {error!r}", file=sys.stderr
+            )
             record = None
         if record is not None:
             self.saved[state.student.key] = record
