@@ -151,52 +151,36 @@ def measure(students: int, sample: int, jobs: int) -> dict:
     return results
 
 
-def report(results: dict, students: int, sample: int, jobs: int, command_line: str):
-    """The "## Grading" section of docs/BENCHMARKS.md."""
-    pool, dask = results["pool"], results["dask"]
-    sandboxed, bare = results["sample_sandboxed"], results["sample_unsandboxed"]
+def report(results: dict, jobs: int, command_line: str) -> str:
+    """The "## Grading" section of docs/BENCHMARKS.md.
+
+    ``results`` has "pool" (the whole class) and either "dask" (the whole
+    class too) or "compare_pool" and "compare_dask" (a smaller class graded
+    both ways, when time allowed no second pass over the whole class).
+    """
+    pool = results["pool"]
     mix = ", ".join(f"{n} {case}" for case, n in sorted(results["mix"].items()))
     lines = [
         "## Grading",
         "",
-        f"`s2s-course grade` on a synthetic class of {students} notebooks of lesson "
-        f"00 ({mix}), every kernel in its bubblewrap sandbox, `-j {jobs}`; "
+        f"`s2s-course grade` on a synthetic class of {pool['notebooks']} notebooks "
+        f"of lesson 00 ({mix}), every kernel in its bubblewrap sandbox, `-j {jobs}`; "
         "kernels that exit or segfault are restarted once. Default limits except "
-        "`--timeout 300 --cell-timeout 120`. One run, one machine.",
+        "`--timeout 300 --cell-timeout 120`. One machine.",
         "",
         "| where | notebooks | seconds | notebooks / second |",
         "|---|---|---|---|",
-        f"| local pool (`-j {jobs}`) | {pool['notebooks']} | {pool['seconds']:.1f} "
-        f"| {pool['rate']:.3f} |",
-        f"| Dask `LocalCluster` (`--scheduler local -j {jobs}`) | {dask['notebooks']} "
-        f"| {dask['seconds']:.1f} | {dask['rate']:.3f} |",
-        "",
-        f"Same grades table on both: {'yes' if results['same_table'] else 'NO'}.",
-        "",
-        "Cost of one notebook (mean seconds per notebook on the local pool, from "
-        "the records; a restarted kernel counts twice):",
-        "",
-        "| sandbox start | kernel start (sandbox included) | imports (`import "
-        "s2s_helpers`: TensorFlow) | the notebook (cells and probes) | judging | "
-        "total |",
-        "|---|---|---|---|---|---|",
-        f"| {results['sandbox_start']:.3f} | {pool['phases']['kernel_start']:.2f} | "
-        f"{pool['phases']['imports']:.2f} | {pool['phases']['notebook']:.2f} | "
-        f"{pool['phases']['judging']:.3f} | {pool['phases']['total']:.2f} |",
-        "",
-        "Overheads (ratios of wall time per notebook):",
-        "",
-        f"- sandbox: {sample} notebooks sandboxed / without (`--no-sandbox`): "
-        f"{sandboxed['seconds']:.1f} s / {bare['seconds']:.1f} s = "
-        f"**{sandboxed['seconds'] / bare['seconds']:.2f}**; an empty sandbox starts "
-        f"and ends in {1000 * results['sandbox_start']:.0f} ms.",
-        f"- Dask: `LocalCluster` / local pool: {dask['seconds']:.1f} s / "
-        f"{pool['seconds']:.1f} s = **{dask['seconds'] / pool['seconds']:.2f}** "
-        "(the cluster's start-up included).",
-        f"- grader start-up (a fresh Python importing the grader, TensorFlow "
-        f"included): {results['grader_start']:.1f} s, once per run and per worker.",
-        "",
     ]
+    rows = [("local pool", "pool"), ("Dask `LocalCluster`", "dask")]
+    rows += [("local pool", "compare_pool"), ("Dask `LocalCluster`", "compare_dask")]
+    for label, name in rows:
+        if name in results:
+            run = results[name]
+            lines.append(
+                f"| {label} | {run['notebooks']} | {run['seconds']:.1f} | "
+                f"{run['rate']:.3f} |"
+            )
+    lines += ["", *_cost_lines(results), "", *_overhead_lines(results), ""]
     lines += projection(pool, jobs)
     load_start, load_end = results["load_start"], results["load_end"]
     lines += [
@@ -206,10 +190,47 @@ def report(results: dict, students: int, sample: int, jobs: int, command_line: s
         "the machine was shared with other work, so these are upper bounds), "
         f"Python {platform.python_version()}, {datetime.date.today().isoformat()}.",
         "",
-        f"Reproduce: `{command_line}` (it rewrites this section).",
+        f"Reproduce: {command_line} (it rewrites this section).",
         "",
     ]
     return "\n".join(lines)
+
+
+def _cost_lines(results: dict) -> list[str]:
+    phases = results["pool"]["phases"]
+    return [
+        "Cost of one notebook (mean seconds per notebook on the local pool, from "
+        "the records; a restarted kernel counts twice):",
+        "",
+        "| sandbox start | kernel start (sandbox included) | imports (`import "
+        "s2s_helpers`: TensorFlow) | the notebook (cells and probes) | judging | "
+        "total |",
+        "|---|---|---|---|---|---|",
+        f"| {results['sandbox_start']:.3f} | {phases['kernel_start']:.2f} | "
+        f"{phases['imports']:.2f} | {phases['notebook']:.2f} | "
+        f"{phases['judging']:.3f} | {phases['total']:.2f} |",
+    ]
+
+
+def _overhead_lines(results: dict) -> list[str]:
+    sandboxed, bare = results["sample_sandboxed"], results["sample_unsandboxed"]
+    both = ("dask", "pool") if "dask" in results else ("compare_dask", "compare_pool")
+    dask, pool = (results[name] for name in both)
+    same = results[both[0]]["table"] == results[both[1]]["table"]
+    return [
+        "Overheads (ratios of wall time for the same notebooks):",
+        "",
+        f"- sandbox: {sandboxed['notebooks']} notebooks sandboxed / without "
+        f"(`--no-sandbox`): {sandboxed['seconds']:.1f} s / {bare['seconds']:.1f} s "
+        f"= **{sandboxed['seconds'] / bare['seconds']:.2f}**; an empty sandbox "
+        f"starts and ends in {1000 * results['sandbox_start']:.0f} ms.",
+        f"- Dask: `LocalCluster` / local pool on {pool['notebooks']} notebooks: "
+        f"{dask['seconds']:.1f} s / {pool['seconds']:.1f} s = "
+        f"**{dask['seconds'] / pool['seconds']:.2f}** (start-up of the workers "
+        f"included); same grades table: {'yes' if same else 'NO'}.",
+        "- grader start-up (a fresh Python importing the grader, TensorFlow "
+        f"included): {results['grader_start']:.1f} s, once per run and per worker.",
+    ]
 
 
 def projection(pool: dict, jobs: int) -> list[str]:
@@ -228,19 +249,44 @@ def projection(pool: dict, jobs: int) -> list[str]:
     return lines
 
 
+def combine(whole: dict, small: dict) -> dict:
+    """The whole class's pool run with a smaller run's comparisons."""
+    last = small.get("load_end") or small["sample_unsandboxed"]["load"]
+    results = {**whole, "load_end": last}
+    results["compare_pool"], results["compare_dask"] = small["pool"], small["dask"]
+    for name in ("sample_sandboxed", "sample_unsandboxed"):
+        results[name] = small[name]
+    results.pop("dask", None)
+    return results
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=200)
     parser.add_argument("--sample", type=int, default=20, help="for the sandbox ratio")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--no-write", action="store_true", help="only print")
+    parser.add_argument(
+        "--combine",
+        nargs=2,
+        metavar=("WHOLE", "SMALL"),
+        help="write the section from saved results: the whole class's pool run "
+        "and a smaller run's comparisons (JSON saved by earlier runs)",
+    )
     args = parser.parse_args(argv)
-    results = measure(args.students, args.sample, args.jobs)
-    command_line = "python -m benchmarks.grading"
-    if (args.students, args.sample, args.jobs) != (200, 20, 2):
-        command_line += f" --students {args.students} --sample {args.sample}"
-        command_line += f" --jobs {args.jobs}"
-    section = report(results, args.students, args.sample, args.jobs, command_line)
+    if args.combine:
+        whole, small = (json.loads(Path(p).read_text()) for p in args.combine)
+        results = combine(whole, small)
+        command_line = (
+            "`python -m benchmarks.grading` (stopped after the pool's run) and "
+            "`python -m benchmarks.grading --students 10 --sample 5`, then "
+            "`--combine` of their saved results"
+        )
+    else:
+        results = measure(args.students, args.sample, args.jobs)
+        command_line = f"`python -m benchmarks.grading --students {args.students} "
+        command_line += f"--sample {args.sample} --jobs {args.jobs}`"
+    section = report(results, args.jobs, command_line)
     print(section)
     if not args.no_write:
         reporting.write_section(ROOT / "docs" / "BENCHMARKS.md", "Grading", section)
