@@ -88,7 +88,7 @@ async def grade_notebook(task: Task) -> tuple[dict, list[str], bool, dict]:
     if not steps:
         return results, [], True, {}
     notes: list[str] = []
-    work = Path(tempfile.mkdtemp(prefix="s2s-grade-"))
+    work = Path(tempfile.mkdtemp(prefix="s2s-grade-", dir=_short_temporary_folder()))
     try:
         box = _box(work, task)
         checks_dir = _checks_dir(task.sandboxed)
@@ -129,6 +129,13 @@ def _box(work: Path, task: Task) -> Box:
     env = sandbox.environment(work / "scratch", task.limits.quick, task.sandboxed)
     command = sandbox.sandbox_command(work, task.hidden) if task.sandboxed else []
     return Box(command, env, work)
+
+
+def _short_temporary_folder() -> str:
+    """The temporary folder, or /tmp when it is too long for the kernel's Unix
+    socket paths (at most 107 bytes on Linux)."""
+    folder = tempfile.gettempdir()
+    return folder if len(folder) <= 60 else "/tmp"
 
 
 def _checks_dir(sandboxed: bool) -> str:
