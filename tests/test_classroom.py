@@ -12,6 +12,7 @@ import copy
 import io
 import json
 import os
+import re
 from contextlib import redirect_stdout
 from pathlib import Path
 
@@ -308,15 +309,18 @@ def test_names_and_messages_are_data_in_every_output(graded_class):
         for p in (out / "students").glob("*.json")
         if json.loads(p.read_text())["student"] == INJECTED_NAME
     )
-    assert "pwned" not in record["exercises"]["0.1"]["message"]  # the OSC is gone
-    for suffix in (".md", ".html"):
-        text = (out / "students" / f"{key}{suffix}").read_text()
-        assert "<script" not in text and "<img" not in text and "\x1b" not in text
-        assert "&lt;img src=x onerror=alert(1)&gt;" in text or suffix == ".md"
+    message = record["exercises"]["0.1"]["message"]
+    assert "<img src=x onerror=alert(1)> ```" in message  # kept as text...
+    assert "pwned" not in message and "\x1b" not in message  # ...escapes removed
+    page = (out / "students" / f"{key}.html").read_text()
+    assert "<img" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
     markdown = (out / "students" / f"{key}.md").read_text()
-    assert "\\*\\*b\\*\\*" in markdown  # bold markers shown, not applied
-    grades = (out / "grades.csv").read_text()
-    assert "\x1b" not in grades  # the row itself: test_grades_table_is_exact
+    assert "\\*\\*b\\*\\*" in markdown and "&lt;img" in markdown  # the name
+    # the message is shown in a fence longer than any of its own backtick runs
+    outside = re.sub(r"^(`{4,})text\n.*?^\1$", "", markdown, flags=re.M | re.S)
+    assert "<img" in markdown and "<img" not in outside
+    for text in (page, markdown, (out / "grades.csv").read_text()):
+        assert "\x1b" not in text
 
 
 @needs_sandbox
