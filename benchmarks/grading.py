@@ -230,6 +230,12 @@ def _overhead_lines(results: dict) -> list[str]:
         f"included); same grades table: {'yes' if same else 'NO'}.",
         "- grader start-up (a fresh Python importing the grader, TensorFlow "
         f"included): {results['grader_start']:.1f} s, once per run and per worker.",
+        "",
+        "The runs are one after the other on a shared machine whose load changes, "
+        "so a ratio within about 20 % of 1 is noise, not a speed-up. The sandbox "
+        "adds its start (tens of milliseconds) to each kernel; the cost of a "
+        "notebook is the kernel's TensorFlow import (the imports column), which "
+        "every fresh kernel pays.",
     ]
 
 
@@ -267,6 +273,12 @@ def main(argv=None) -> int:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--no-write", action="store_true", help="only print")
     parser.add_argument(
+        "--from-saved",
+        metavar="JSON",
+        help="write the section from the results an earlier run saved "
+        f"(in {PARTIAL.name} of the temporary folder)",
+    )
+    parser.add_argument(
         "--combine",
         nargs=2,
         metavar=("WHOLE", "SMALL"),
@@ -274,7 +286,12 @@ def main(argv=None) -> int:
         "and a smaller run's comparisons (JSON saved by earlier runs)",
     )
     args = parser.parse_args(argv)
-    if args.combine:
+    if args.from_saved:
+        results = json.loads(Path(args.from_saved).read_text())
+        results.setdefault("load_end", results["sample_unsandboxed"]["load"])
+        command_line = f"`python -m benchmarks.grading --students {args.students} "
+        command_line += f"--sample {args.sample} --jobs {args.jobs}`"
+    elif args.combine:
         whole, small = (json.loads(Path(p).read_text()) for p in args.combine)
         results = combine(whole, small)
         command_line = (
