@@ -37,11 +37,11 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     commands = {"demo": _demo, "lab": _lab}
     if argv and argv[0] == "make-lessons":
-        from s2s_helpers.notebooks import make_lessons_main
+        from s2s_helpers.instructor.notebooks import make_lessons_main
 
         return make_lessons_main(argv[1:])
     if argv and argv[0] == "grade":
-        from s2s_helpers.grading import grade_main
+        from s2s_helpers.instructor.command import grade_main
 
         return grade_main(argv[1:])
     if not argv or argv[0] not in commands:

@@ -12,8 +12,9 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from s2s_helpers import checks, notebooks
+from s2s_helpers import checks
 from s2s_helpers.checks import framework
+from s2s_helpers.instructor import notebooks
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "solutions"

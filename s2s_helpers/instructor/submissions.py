@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-from s2s_helpers import notebooks
+from s2s_helpers.instructor import notebooks
 
 MAX_NOTEBOOK_BYTES = 200 * 2**20
 
@@ -110,11 +111,19 @@ class UnreadableNotebook(Exception):
 
 
 def read_student_notebook(path: Path) -> dict:
-    """The notebook as a plain dict (nbformat 4), tolerant of what students do."""
+    """The notebook as a plain dict (nbformat 4), tolerant of what students do.
+
+    The size is checked before parsing (and at most ``MAX_NOTEBOOK_BYTES`` are
+    read), so the grader's memory stays bounded; a link is not followed.
+    """
     try:
-        if path.stat().st_size > MAX_NOTEBOOK_BYTES:
+        if path.is_symlink():
+            raise ValueError("a symbolic link, not a file")
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_NOTEBOOK_BYTES + 1)
+        if len(data) > MAX_NOTEBOOK_BYTES:
             raise ValueError(f"larger than {MAX_NOTEBOOK_BYTES // 2**20} MiB")
-        raw = json.loads(path.read_bytes().decode("utf-8", errors="replace"))
+        raw = json.loads(data.decode("utf-8", errors="replace"))
     except (OSError, ValueError) as error:
         raise UnreadableNotebook(f"not valid notebook JSON ({error})") from None
     if not isinstance(raw, dict):
@@ -166,64 +175,121 @@ class Student:
     name: str
     key: str  # file-system safe, unique
     files: list[Path] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # files refused or ignored
 
     def fingerprint(self, lessons: Iterable[str] | None) -> str:
         """Changes when a file or the graded lessons change: then grade again."""
         digest = hashlib.sha256(repr(sorted(lessons or [])).encode())
         for path in self.files:
-            digest.update(path.name.encode() + b"\0")
+            digest.update(path.name.encode("utf-8", "surrogateescape") + b"\0")
             try:
-                digest.update(path.read_bytes())
+                with open(path, "rb") as handle:
+                    for block in iter(lambda: handle.read(2**20), b""):
+                        digest.update(block)
             except OSError:
                 digest.update(b"<unreadable>")
         return digest.hexdigest()
 
 
-def find_students(submissions: str | Path, exclude: Path | None = None) -> list:
+LINK_NOTE = "{} was not graded: it is a symbolic link; submit the file itself."
+
+
+def odd_name(name: str) -> bool:
+    """Whether a name has characters that are not shown (control characters)."""
+    return not name.isprintable()
+
+
+def find_students(submissions: str | Path, exclude=()) -> tuple[list, list]:
     """One student per folder (its ``*.ipynb`` files) or per top-level ``.ipynb``.
 
-    Hidden files and folders are ignored, and so is ``exclude`` (the output).
+    Args:
+        exclude: folders that are no student's (the output).
+
+    Returns:
+        (students, notes on top-level entries that are no student: hidden,
+        links, other files). Nothing is dropped without a note.
     """
-    students, keys = [], set()
-    exclude = exclude.resolve() if exclude is not None else None
+    students, ignored, keys = [], [], set()
+    excluded = {Path(path).resolve() for path in exclude}
     for entry in sorted(Path(submissions).iterdir()):
-        if entry.name.startswith(".") or entry.resolve() == exclude:
+        shown = repr(entry.name) if odd_name(entry.name) else entry.name
+        if entry.is_symlink():
+            ignored.append(LINK_NOTE.format(shown))
+        elif entry.resolve() in excluded:
             continue
-        if entry.is_dir():
-            files, name = _visible_notebooks(entry), entry.name
-        elif entry.suffix == ".ipynb":
-            files, name = [entry], entry.stem
+        elif entry.name.startswith("."):
+            ignored.append(f"{shown} was ignored: hidden (its name starts with '.').")
+        elif entry.is_dir() or entry.suffix == ".ipynb":
+            key = _unique_key(entry.stem if entry.is_file() else entry.name, keys)
+            students.append(_student(entry, key))
         else:
-            continue
-        key = re.sub(r"[^A-Za-z0-9._-]", "_", name).strip(".") or "student"
-        if key in keys:
-            key = f"{key}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
-        keys.add(key)
-        students.append(Student(name, key, files))
-    return students
+            ignored.append(f"{shown} was ignored: neither a folder nor a notebook.")
+    return students, ignored
 
 
-def _visible_notebooks(folder: Path) -> list[Path]:
-    return sorted(
-        path
-        for path in folder.rglob("*.ipynb")
-        if path.is_file()
-        and not any(part.startswith(".") for part in path.relative_to(folder).parts)
-    )
+def _unique_key(name: str, keys: set) -> str:
+    """A file-system safe key for ``name``, unique among ``keys`` (added to it)."""
+    key = re.sub(r"[^A-Za-z0-9._-]", "_", name).strip(".") or "student"
+    if key in keys or key != name:
+        raw = name.encode("utf-8", "surrogateescape")
+        key = f"{key}-{hashlib.sha256(raw).hexdigest()[:8]}"
+    keys.add(key)
+    return key
+
+
+def _student(entry: Path, key: str) -> Student:
+    if entry.is_dir():
+        files, notes = _notebooks_in(entry)
+        student = Student(entry.name, key, files, notes)
+    else:
+        student = Student(entry.stem, key, [entry])
+    if odd_name(student.name):
+        student.notes.append(
+            f"Your name as submitted, {student.name!r}, has characters that "
+            "cannot be shown; they are shown escaped."
+        )
+    return student
+
+
+def _notebooks_in(folder: Path) -> tuple[list[Path], list[str]]:
+    """(notebooks in ``folder`` and below, notes on links and hidden entries)."""
+    files, notes = [], []
+    for root, folders, names in os.walk(folder, followlinks=False):
+        for name in sorted(folders + names):
+            path = Path(root) / name
+            relative = path.relative_to(folder).as_posix()
+            shown = repr(relative) if odd_name(relative) else relative
+            if path.is_symlink():
+                notes.append(LINK_NOTE.format(shown))
+            elif name.startswith("."):
+                notes.append(f"{shown} was ignored: hidden (its name starts with '.').")
+            elif path.is_file() and path.suffix == ".ipynb":
+                files.append(path)
+        folders[:] = [
+            name
+            for name in folders
+            if not name.startswith(".") and not (Path(root) / name).is_symlink()
+        ]
+    return sorted(files), notes
 
 
 def choose_notebooks(
     student: Student, course: dict[str, LessonSpec], lessons: list[str] | None
-) -> tuple[dict[str, Path], list[str]]:
-    """({lesson: the notebook to grade}, notes on the files that were ignored)."""
-    notes: list[str] = []
+) -> tuple[dict[str, tuple[Path, dict | None]], list[str]]:
+    """Each file is read and parsed once.
+
+    Returns:
+        ({lesson: (the notebook to grade, its content as a dict, or the
+        ``UnreadableNotebook`` error)}, notes on the files that were ignored).
+    """
+    notes: list[str] = list(student.notes)
     chosen: dict[str, tuple[Path, dict | None]] = {}
     for path in student.files:
         try:
             notebook = read_student_notebook(path)
             lesson = identify_lesson(notebook, path, course)
         except UnreadableNotebook as error:
-            notebook, lesson = None, lesson_from_filename(path, course)
+            notebook, lesson = error, lesson_from_filename(path, course)
             if lesson is None:
                 notes.append(f"{path.name} was ignored: {error}.")
                 continue
@@ -242,7 +308,7 @@ def choose_notebooks(
             )
         else:
             chosen[lesson] = (path, notebook)
-    return {lesson: path for lesson, (path, _) in chosen.items()}, notes
+    return chosen, notes
 
 
 def _prefer(first, second, spec: LessonSpec):
@@ -251,7 +317,8 @@ def _prefer(first, second, spec: LessonSpec):
 
     def rank(item):
         path, notebook = item
-        return (notebook is not None, path.name == spec.filename, path.stat().st_mtime)
+        readable = isinstance(notebook, dict)
+        return (readable, path.name == spec.filename, path.stat().st_mtime)
 
     kept, ignored = (first, second) if rank(first) >= rank(second) else (second, first)
     return kept, ignored[0]

@@ -12,15 +12,17 @@ Used by: s2s-course grade (docs/INSTRUCTORS.md)
 
 from __future__ import annotations
 
-from s2s_helpers.sandbox import MAX_MESSAGE, Limits, Step
-from s2s_helpers.submissions import ExerciseSpec
+from s2s_helpers.instructor.feedback import plain_text
+from s2s_helpers.instructor.kernels import MAX_MESSAGE, Limits, Step
+from s2s_helpers.instructor.submissions import ExerciseSpec
 
 STATUSES = ("passed", "failed", "not_attempted", "error", "timed_out")
 
 
 def result(exercise: ExerciseSpec, status: str, message: str) -> dict:
-    """The record of one exercise: status, points earned and the message."""
-    message = str(message)
+    """The record of one exercise: status, points earned and the message
+    (escape sequences and control characters removed)."""
+    message = plain_text(message)
     if len(message) > MAX_MESSAGE:
         message = message[:MAX_MESSAGE] + " [...]"
     return {

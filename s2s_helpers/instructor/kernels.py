@@ -1,12 +1,14 @@
-"""Run a student's code in a limited Jupyter kernel, restarting it when it dies.
+"""Run a student's code in a limited, sandboxed Jupyter kernel; restart it when it dies.
 
-A kernel is started through a small launcher that sets resource limits before
-ipykernel starts: address space (the memory limit plus headroom, so a huge
-allocation fails at once with ``MemoryError``), file size, no core dumps. One
-watcher scans ``/proc`` four times a second and kills a kernel's process group
-when its resident memory passes the limit. The kernel gets no GPU, an empty
-working folder and ``S2S_QUICK=1`` (unless the grading is ``--full``); its
-output is discarded and only its errors are kept.
+A kernel is started through a small launcher that sets resource limits, then
+runs ipykernel inside the sandbox (``sandbox.sandbox_command``): address space
+(the memory limit plus headroom, so a huge allocation fails at once with
+``MemoryError``), file size, no core dumps. One watcher scans ``/proc`` four
+times a second and kills a kernel (with every process under it) when their
+resident memory passes the limit. The kernel talks to the grader over Unix
+sockets in its private folder (no network is needed), gets no GPU, an
+allow-listed environment and ``S2S_QUICK=1`` (unless the grading is
+``--full``); its output is discarded and only its errors are kept.
 
 ``run_steps`` runs a list of steps in order. A step that kills the kernel or
 runs past the cell time limit is recorded and skipped: the kernel is restarted
@@ -25,8 +27,10 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from s2s_helpers.instructor.memory import MEMORY_WATCH
 
 MAX_MESSAGE = 2000  # characters of an error message kept
 ADDRESS_SPACE_HEADROOM_MB = 8192  # TensorFlow reserves ~2-3 GiB it never touches
@@ -49,7 +53,7 @@ class Limits:
 class Step:
     """One piece of code the kernel runs: the prelude, a student cell or a probe."""
 
-    kind: str  # "prelude", "cell" or "probe"
+    kind: str  # "prelude", "imports", "cell" or "probe"
     source: str
     exercise: str | None = None  # exercise id of an exercise cell or a probe
     cell_index: int | None = None  # position in the student's notebook
@@ -76,78 +80,36 @@ os.execv(sys.argv[3], sys.argv[3:])
 """
 
 
-class _MemoryWatch:
-    """Kills a kernel's process group when its resident memory passes a limit.
-
-    One scan of /proc serves every kernel the grader runs at the same time.
-    """
-
-    def __init__(self, interval: float = 0.25) -> None:
-        self.interval = interval
-        self.watched: dict[int, tuple[int, list]] = {}  # pgid -> (bytes, flag)
-        self.task: asyncio.Task | None = None
-
-    def watch(self, pgid: int, limit_bytes: int) -> list:
-        """Start watching; the returned list receives the usage when killed."""
-        flag: list = []
-        self.watched[pgid] = (limit_bytes, flag)
-        loop = asyncio.get_running_loop()
-        if self.task is None or self.task.done() or self.task.get_loop() is not loop:
-            self.task = loop.create_task(self._run())
-        return flag
-
-    def forget(self, pgid: int) -> None:
-        self.watched.pop(pgid, None)
-
-    def _usage(self, page: int) -> dict[int, int]:
-        """{pgid: resident bytes} summed over the processes of each watched group."""
-        usage: dict[int, int] = {}
-        for entry in os.scandir("/proc"):
-            if not entry.name.isdigit():
-                continue
-            try:
-                with open(f"/proc/{entry.name}/stat", "rb") as handle:
-                    fields = handle.read().rsplit(b")", 1)[1].split()
-            except OSError:
-                continue
-            pgid = int(fields[2])
-            if pgid in self.watched:
-                usage[pgid] = usage.get(pgid, 0) + int(fields[21]) * page
-        return usage
-
-    async def _run(self) -> None:
-        page = os.sysconf("SC_PAGE_SIZE")
-        while self.watched:
-            for pgid, used in self._usage(page).items():
-                limit, flag = self.watched.get(pgid, (None, None))
-                if limit is not None and used > limit and not flag:
-                    flag.append(used)
-                    try:
-                        os.killpg(pgid, signal.SIGKILL)
-                    except OSError:
-                        pass
-            await asyncio.sleep(self.interval)
-
-
-_MEMORY_WATCH = _MemoryWatch()
-_QUIET_LOG = logging.getLogger("s2s_helpers.grading.kernel")
+_QUIET_LOG = logging.getLogger("s2s_helpers.instructor.kernel")
 _QUIET_LOG.addHandler(logging.NullHandler())
 _QUIET_LOG.propagate = False
 
 
-def _sandboxed_manager(memory_mb: int):
-    """A kernel manager whose kernel command starts with the limits launcher."""
+def _limited_manager(memory_mb: int, sandbox: list[str], channel: Path, name: str):
+    """A kernel manager: the limits launcher, the sandbox, then the kernel.
+
+    Args:
+        sandbox: the ``bwrap ... --`` prefix, or [] to run without a sandbox.
+        channel: the private folder of the connection file and Unix sockets.
+        name: a prefix for this kernel's files there.
+    """
     from jupyter_client.manager import AsyncKernelManager
 
     address_space = (memory_mb + ADDRESS_SPACE_HEADROOM_MB) * 2**20
 
-    class SandboxKernelManager(AsyncKernelManager):
+    class LimitedKernelManager(AsyncKernelManager):
         def format_kernel_cmd(self, extra_arguments=None):
             command = super().format_kernel_cmd(extra_arguments)
             launcher = [sys.executable, "-c", _LAUNCHER]
-            return launcher + [str(address_space), str(FILE_SIZE_LIMIT)] + command
+            limits = [str(address_space), str(FILE_SIZE_LIMIT)]
+            return launcher + limits + sandbox + command
 
-    return SandboxKernelManager(kernel_name="python3", log=_QUIET_LOG)
+    manager = LimitedKernelManager(
+        kernel_name="python3", log=_QUIET_LOG, transport="ipc"
+    )
+    manager.ip = str(channel / name)
+    manager.connection_file = str(channel / f"{name}.json")
+    return manager
 
 
 def _quiet_client(km, kc):
@@ -179,25 +141,30 @@ def _quiet_client(km, kc):
 class KernelSession:
     """A sandboxed kernel that runs cells and reports errors, deaths and timeouts."""
 
-    def __init__(self, limits: Limits, env: dict, cwd: Path) -> None:
-        self.limits, self.env, self.cwd = limits, env, cwd
+    def __init__(
+        self, limits: Limits, env: dict, work: Path, sandbox: list[str], name: str
+    ) -> None:
+        self.limits, self.env, self.work, self.sandbox = limits, env, work, sandbox
+        self.name = name
         self.km = self.kc = self.client = self.process = None
         self.memory_flag: list = []
 
     async def start(self) -> None:
         """Start the kernel under the limits and wait until it answers."""
         limits = self.limits
-        self.km = _sandboxed_manager(limits.memory_mb)
+        self.km = _limited_manager(
+            limits.memory_mb, self.sandbox, self.work / "channel", self.name
+        )
         await self.km.start_kernel(
             env=self.env,
-            cwd=str(self.cwd),
+            cwd=str(self.work / "scratch"),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             stdin=subprocess.DEVNULL,
             extra_arguments=["--HistoryManager.hist_file=:memory:"],
         )
         self.process = self.km.provisioner.process
-        self.memory_flag = _MEMORY_WATCH.watch(
+        self.memory_flag = MEMORY_WATCH.watch(
             self.process.pid, limits.memory_mb * 2**20
         )
         self.kc = self.km.client()
@@ -248,6 +215,8 @@ class KernelSession:
             time.sleep(0.05)
         if code is None:
             return "the kernel stopped responding"
+        if self.sandbox and code > 128:  # bwrap reports a signal N as 128 + N
+            code = 128 - code
         if code < 0:
             try:
                 name = signal.Signals(-code).name
@@ -259,7 +228,7 @@ class KernelSession:
 
     async def stop(self) -> None:
         if self.process is not None:
-            _MEMORY_WATCH.forget(self.process.pid)
+            MEMORY_WATCH.forget(self.process.pid)
         try:
             if self.kc is not None:
                 self.kc.stop_channels()
@@ -275,31 +244,30 @@ class KernelSession:
         self.km = self.kc = self.client = None
 
 
-def _kernel_env(limits: Limits, work: Path) -> dict:
-    env = dict(os.environ)
-    course_root = str(Path(__file__).resolve().parents[1])
-    env["PYTHONPATH"] = os.pathsep.join(
-        [course_root] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
-    )
-    env.update(
-        CUDA_VISIBLE_DEVICES="",  # checks run on the CPU; N kernels never share a GPU
-        IPYTHONDIR=str(work / "ipython"),
-        MPLBACKEND="Agg",
-        PYTHONDONTWRITEBYTECODE="1",
-        TF_CPP_MIN_LOG_LEVEL="2",
-        TF_ENABLE_ONEDNN_OPTS="0",
-    )
-    if limits.quick:
-        env["S2S_QUICK"] = "1"
-    else:
-        env.pop("S2S_QUICK", None)
-    return env
-
-
 # --- running a notebook's steps ----------------------------------------------------
 
 
-async def run_steps(steps: list[Step], limits: Limits, work: Path, notes: list[str]):
+@dataclass
+class Box:
+    """Where a notebook's kernels run: the sandbox prefix, environment, folder.
+
+    ``work`` holds ``scratch`` (the kernel's working folder) and ``channel``
+    (sockets and observations); ``command`` is the ``bwrap ... --`` prefix, or
+    [] without a sandbox. ``timings`` adds up seconds by phase: "kernel_start",
+    "imports", "notebook".
+    """
+
+    command: list[str]
+    env: dict
+    work: Path
+    timings: dict = field(default_factory=dict)
+
+    def add_time(self, phase: str, started: float) -> None:
+        elapsed = time.monotonic() - started
+        self.timings[phase] = self.timings.get(phase, 0.0) + elapsed
+
+
+async def run_steps(steps: list[Step], limits: Limits, box: Box, notes: list[str]):
     """Run the steps, restarting the kernel after a death or a cell timeout.
 
     Returns:
@@ -308,7 +276,6 @@ async def run_steps(steps: list[Step], limits: Limits, work: Path, notes: list[s
         "not_run" (too many restarts), "no_kernel" (then complete is False).
     """
     deadline = time.monotonic() + limits.timeout
-    env = _kernel_env(limits, work)
     events: dict[int, tuple[str, str | None]] = {}
     restarts, position, session = 0, 0, None
     try:
@@ -321,13 +288,17 @@ async def run_steps(steps: list[Step], limits: Limits, work: Path, notes: list[s
                 break
             if session is None:
                 try:
-                    session = await _start(limits, env, work / "cwd", remaining)
+                    session = await _start(limits, box, restarts, remaining)
                 except Exception as error:
                     if time.monotonic() >= deadline:
                         break
                     notes.append(f"The grader could not start a kernel: {error!r}")
                     return _fill(events, len(steps), "no_kernel"), False
+            started = time.monotonic()
             event = await _run_step(session, steps[position].source, limits, deadline)
+            box.add_time(
+                "imports" if steps[position].kind == "imports" else "notebook", started
+            )
             events[position] = event
             if event[0] in {"ok", "error"}:
                 position += 1
@@ -357,16 +328,16 @@ def _done(step: Step, event: tuple | None) -> bool:
     return name in {"died", "timed_out"} or (step.kind == "probe" and name == "ok")
 
 
-async def _start(
-    limits: Limits, env: dict, cwd: Path, remaining: float
-) -> KernelSession:
-    """A started kernel session; raises (with the session stopped) if none starts."""
-    session = KernelSession(limits, env, cwd)
+async def _start(limits: Limits, box: Box, number: int, remaining: float):
+    """A started KernelSession; raises (with the session stopped) if none starts."""
+    started = time.monotonic()
+    session = KernelSession(limits, box.env, box.work, box.command, f"kernel{number}")
     try:
         await asyncio.wait_for(session.start(), max(remaining, 1))
     except Exception:
         await session.stop()
         raise
+    box.add_time("kernel_start", started)
     return session
 
 
