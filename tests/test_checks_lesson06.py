@@ -192,7 +192,7 @@ def make_schedule(
             if exponential_base_end:
                 return start * end**progress
             return start * (end / start) ** progress
-        k = training._inverse_sigmoid_k(total_steps)
+        k = training.inverse_sigmoid_k(total_steps)
         value = k / (k + math.exp(progress * total_steps / k))
         if raw_sigmoid:
             return value
@@ -212,7 +212,7 @@ def test_schedule_reference_passes(capsys):
 
 def numpy_schedule(schedule, step, total_steps, start=1.0, end=0.0):
     progress = np.clip(np.float64(step) / total_steps, 0.0, 1.0)
-    k = training._inverse_sigmoid_k(total_steps)
+    k = training.inverse_sigmoid_k(total_steps)
     sigmoid = k / (k + np.exp(np.array([0.0, progress, 1.0]) * total_steps / k))
     curves = {
         "constant": lambda: np.float64(start),

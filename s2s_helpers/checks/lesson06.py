@@ -482,12 +482,6 @@ def _probe_schedule(teacher_forcing_ratio) -> dict:
     return {"values": np.array(values, np.float64)}
 
 
-def _inverse_sigmoid_k(total_steps: int) -> float:
-    from s2s_helpers import training
-
-    return training.inverse_sigmoid_k(total_steps)
-
-
 def _schedule_value(schedule, step, total, start, end, clip=True) -> float:
     """The reference schedule, optionally without clipping the progress."""
     progress = step / total
@@ -498,14 +492,18 @@ def _schedule_value(schedule, step, total, start, end, clip=True) -> float:
         return start + (end - start) * progress
     if schedule == "exponential":
         return start * (end / start) ** progress if end > 0 else math.nan
-    k = _inverse_sigmoid_k(total)
+    from s2s_helpers.training import inverse_sigmoid_k
+
+    k = inverse_sigmoid_k(total)
     first, last = k / (k + 1.0), k / (k + math.exp(total / k))
     value = k / (k + math.exp(progress * total / k))
     return end + (start - end) * (value - last) / (first - last)
 
 
 def _raw_sigmoid(step, total) -> float:
-    k = _inverse_sigmoid_k(total)
+    from s2s_helpers.training import inverse_sigmoid_k
+
+    k = inverse_sigmoid_k(total)
     return k / (k + math.exp(min(step, total) / k))
 
 
