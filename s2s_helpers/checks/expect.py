@@ -206,3 +206,49 @@ def log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     x = np.asarray(x, dtype=np.float64)
     shifted = x - x.max(axis=axis, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+def close(received, expected, atol: float = 1e-4) -> bool:
+    """Same shape and values within ``atol`` (relative 1e-4)."""
+    received, expected = np.asarray(received), np.asarray(expected)
+    return received.shape == expected.shape and np.allclose(
+        received.astype(np.float64), expected, atol=atol, rtol=1e-4
+    )
+
+
+def name_known_mistake(name, received, expected, mistakes, atol=1e-4) -> None:
+    """Raise the catalogued mistake whose exact output ``received`` is, if any.
+
+    ``mistakes`` maps a message to an output or a ``Mistake``; nothing is said
+    when ``received`` is the expected output or matches no mistake.
+    """
+    if not close(received, expected, atol):
+        expect_no_known_mistake(name, received, mistakes, atol=atol)
+
+
+def expect_finite(name: str, value: np.ndarray) -> None:
+    """Fail when ``value`` holds NaN or inf."""
+    if not np.all(np.isfinite(value)):
+        fail(f"`{name}` contains NaN or inf.", "finite values", preview(value))
+
+
+def expect_changes(name: str, before, after, change: str, meaning: str) -> None:
+    """Fail when ``name`` stays the same although ``change`` happened."""
+    if close(before, after, atol=1e-6):
+        fail(f"`{name}` stays the same when {change}: {meaning}")
+
+
+def expect_not_rescaled(name: str, received, expected, hints=()) -> None:
+    """Fail with the factor when ``received`` is ``expected`` times a constant."""
+    received, expected = np.asarray(received, np.float64), np.asarray(expected)
+    if received.shape != expected.shape or not np.any(expected):
+        return
+    factor = float(np.sum(received * expected) / np.sum(expected * expected))
+    if abs(factor - 1) > 1e-3 and close(received, factor * expected):
+        fail(
+            f"`{name}` is the expected result times a constant factor "
+            f"{factor:.4g}: every value is scaled the same way.",
+            preview(expected),
+            preview(received),
+            hints=hints,
+        )

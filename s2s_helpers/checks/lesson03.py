@@ -24,8 +24,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from s2s_helpers.checks.expect import (
+    close,
+    expect_changes,
+    expect_finite,
+    expect_not_rescaled,
+    name_known_mistake,
+)
 from s2s_helpers.checks.framework import (
-    CheckFailed,
     Mistake,
     exercise,
     expect_array,
@@ -81,55 +87,6 @@ def reference_context(weights, values):
 
 
 # --- property helpers (lessons 03 and 04) ------------------------------------------
-
-
-def close(received, expected, atol: float = 1e-4) -> bool:
-    """Same shape and values within ``atol`` (relative 1e-4)."""
-    received, expected = np.asarray(received), np.asarray(expected)
-    return received.shape == expected.shape and np.allclose(
-        received.astype(np.float64), expected, atol=atol, rtol=1e-4
-    )
-
-
-def name_known_mistake(name, received, expected, mistakes, atol=1e-4) -> None:
-    """Raise the catalogued mistake whose exact output ``received`` is, if any.
-
-    ``mistakes`` maps a message to an output or a ``Mistake``; nothing is said
-    when ``received`` is the expected output or matches no mistake.
-    """
-    if close(received, expected, atol):
-        return
-    for message, wrong in mistakes.items():
-        mistake = wrong if isinstance(wrong, Mistake) else Mistake(wrong)
-        if close(received, mistake.output, atol):
-            raise CheckFailed(f"`{name}`: {message}", mistake.hints)
-
-
-def expect_finite(name: str, value: np.ndarray) -> None:
-    if not np.all(np.isfinite(value)):
-        fail(f"`{name}` contains NaN or inf.", "finite values", preview(value))
-
-
-def expect_changes(name: str, before, after, change: str, meaning: str) -> None:
-    """Fail when ``name`` stays the same although ``change`` happened."""
-    if close(before, after, atol=1e-6):
-        fail(f"`{name}` stays the same when {change}: {meaning}")
-
-
-def expect_not_rescaled(name: str, received, expected, hints=()) -> None:
-    """Fail with the factor when ``received`` is ``expected`` times a constant."""
-    received, expected = np.asarray(received, np.float64), np.asarray(expected)
-    if received.shape != expected.shape or not np.any(expected):
-        return
-    factor = float(np.sum(received * expected) / np.sum(expected * expected))
-    if abs(factor - 1) > 1e-3 and close(received, factor * expected):
-        fail(
-            f"`{name}` is the expected result times a constant factor "
-            f"{factor:.4g}: every value is scaled the same way.",
-            preview(expected),
-            preview(received),
-            hints=hints,
-        )
 
 
 def expect_attention_weights(name: str, weights: np.ndarray, mask: np.ndarray) -> None:

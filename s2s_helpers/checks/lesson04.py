@@ -29,6 +29,12 @@ import functools
 
 import numpy as np
 
+from s2s_helpers.checks.expect import (
+    close,
+    expect_changes,
+    expect_finite,
+    name_known_mistake,
+)
 from s2s_helpers.checks.framework import (
     Mistake,
     exercise,
@@ -39,13 +45,7 @@ from s2s_helpers.checks.framework import (
     softmax,
     to_numpy,
 )
-from s2s_helpers.checks.lesson03 import (
-    close,
-    expect_attention_weights,
-    expect_changes,
-    expect_finite,
-    name_known_mistake,
-)
+from s2s_helpers.checks.lesson03 import expect_attention_weights
 from s2s_helpers.checks.models import tiny_seq2seq
 
 VOCAB_SIZE, SRC_VOCAB_SIZE = 11, 13
