@@ -115,3 +115,21 @@ def test_the_course_is_read_only(tmp_path):
     framework = f"{sandbox.COURSE_ROOT}/s2s_helpers/checks/framework.py"
     done = run_in_sandbox(tmp_path, f"open({framework!r}, 'a')")
     assert done.returncode != 0 and "Read-only" in done.stderr
+
+
+def test_a_python_and_course_under_tmp_stay_visible(tmp_path, monkeypatch):
+    """The sandbox's fresh /tmp must not hide a checkout or a venv kept in /tmp."""
+    course = tmp_path / "checkout" / "s2s_helpers"
+    course.mkdir(parents=True)
+    (course / "marker.txt").write_text("the course")
+    real_mounts = sandbox._readonly_mounts
+    monkeypatch.setattr(
+        sandbox,
+        "_readonly_mounts",
+        lambda: real_mounts() + [("--ro-bind", str(course), str(course))],
+    )
+    code = "import sys; print(open(sys.argv[1]).read())"
+    done = run_in_sandbox(tmp_path / "me", code, str(course / "marker.txt"))
+    assert str(tmp_path).startswith("/tmp/")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "the course"

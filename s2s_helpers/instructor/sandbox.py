@@ -121,10 +121,12 @@ def sandbox_command(work: Path, hidden) -> list[str]:
     """
     command = [bwrap_path() or "bwrap", "--unshare-all", "--die-with-parent"]
     command += ["--new-session", "--as-pid-1", "--hostname", "s2s-sandbox"]
+    # a fresh /tmp first: the binds below may lie under /tmp (a checkout or a
+    # virtual environment there) and must be mounted on top of it, not hidden
+    command += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
     mounts = _readonly_mounts()
     for option, source, destination in mounts:
         command += [option, source, destination]
-    command += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
     roots = [source for option, source, destination in mounts if source == destination]
     for folder in map(os.path.realpath, hidden):
         inside = any(folder.startswith(root.rstrip("/") + "/") for root in roots)
