@@ -15,8 +15,8 @@ over the other tokens.
 
 The beam's hypotheses are found the way ``search.beam_search`` finds its best
 one (summed log-probabilities, finished hypotheses kept in the beam, the GNMT
-length penalty for the final ranking), prefix by prefix through the model's
-``__call__``: slower than the compiled search, and every hypothesis is kept.
+length penalty for the final ranking), one eager decoder step at a time:
+slower than the compiled search, and every hypothesis is kept.
 
 Taught in: lessons/07_inference.ipynb, lessons/08_translation.ipynb
 """
@@ -231,17 +231,19 @@ def beam_hypotheses(
     Returns:
         up to ``beam_width`` ``Hypothesis``, sorted by ``score``, highest first.
     """
-    beams = [([], 0.0)]  # (ids, summed log-probability)
+    source, state = _encode(translator.model, src_ids)
+    beams = [([], 0.0, state)]  # (ids, summed log-probability, decoder state)
     for _ in range(translator.max_tgt_len):
         live = [b for b in beams if not b[0] or b[0][-1] != END_ID]
         if not live:
             break
         candidates = [b for b in beams if b[0] and b[0][-1] == END_ID]
-        log_probs = _next_log_probabilities(translator.model, src_ids, live)
-        for (ids, total), row in zip(live, log_probs):
+        log_probs, states = _decode_step(translator.model, source, live)
+        for (ids, total, _), row, new_state in zip(live, log_probs, states):
             for token in np.argsort(-row, kind="stable")[:beam_width]:
                 if np.isfinite(row[token]):
-                    candidates.append(([*ids, int(token)], total + float(row[token])))
+                    extended = [*ids, int(token)]
+                    candidates.append((extended, total + float(row[token]), new_state))
         beams = sorted(candidates, key=lambda b: -b[1])[:beam_width]
     vocab = translator.tgt_vocab
     hypotheses = [
@@ -252,14 +254,25 @@ def beam_hypotheses(
             score=total / gnmt_length_penalty(len(ids), length_penalty),
             finished=ids[-1] == END_ID,
         )
-        for ids, total in beams
+        for ids, total, _ in beams
     ]
     return sorted(hypotheses, key=lambda h: -h.score)
 
 
-def _next_log_probabilities(model, src_ids, beams) -> np.ndarray:
-    """`(len(beams), vocab)`: the next-token distribution after each prefix."""
-    prefixes = np.array([[START_ID, *ids] for ids, _ in beams], np.int32)
-    sources = np.repeat(np.asarray(src_ids, np.int32), len(beams), axis=0)
-    logits = model((sources, prefixes), training=False)  # (n, tgt_len, vocab)
-    return allowed_log_probabilities(np.asarray(logits)[:, -1])
+# The two functions below are the only ones that know the model's step interface.
+
+
+def _encode(model, src_ids):
+    """Run the encoder once: what every step attends to, and the first state `(units,)`."""
+    values, state, keys, mask = model.encode(np.asarray(src_ids, np.int32))
+    return (values, keys, mask), np.asarray(state)[0]
+
+
+def _decode_step(model, source, beams):
+    """One decoder step for each beam: `(n, vocab)` log-probabilities, `(n, units)` states."""
+    count = len(beams)
+    values, keys, mask = (np.repeat(np.asarray(x), count, axis=0) for x in source)
+    tokens = np.array([ids[-1] if ids else START_ID for ids, _, _ in beams], np.int32)
+    states = np.stack([state for _, _, state in beams])  # (n, units)
+    logits, new_states, _ = model.decoder.step(tokens, states, values, keys, mask)
+    return allowed_log_probabilities(np.asarray(logits)), np.asarray(new_states)
