@@ -40,6 +40,11 @@ def widget_frontend() -> bool:
     return shell is not None and getattr(shell, "kernel", None) is not None
 
 
+def _token(token: str) -> str:
+    """One token as HTML: escaped, in code style, a space made visible."""
+    return f"<code>{html.escape(chr(0x2423) if token == ' ' else token)}</code>"
+
+
 def _table(header, rows) -> str:
     head = "".join(f"<th style='{_CELL}'>{html.escape(h)}</th>" for h in header)
     body = "".join(
@@ -66,7 +71,7 @@ def summary_html(inspection) -> str:
     )
     return (
         f"<p><b>input</b>: {html.escape(inspection.source)}<br>"
-        f"<b>tokens</b>: {html.escape(' | '.join(inspection.src_tokens))}<br>"
+        f"<b>tokens</b>: {' '.join(_token(t) for t in inspection.src_tokens)}<br>"
         f"<b>translation (greedy)</b>: {html.escape(inspection.text)}</p>"
         + (f"<ul>{notes}</ul>" if notes else "")
     )
@@ -77,7 +82,7 @@ def step_html(inspection, index: int) -> str:
     step = inspection.steps[index]
     rows = [
         (
-            f"<b>{html.escape(t)}</b>" if t == step.token else html.escape(t),
+            f"<b>{_token(t)}</b>" if t == step.token else _token(t),
             f"{p:.3f}",
             _bar(p),
         )
@@ -86,8 +91,8 @@ def step_html(inspection, index: int) -> str:
     looked = inspection.src_tokens[int(step.attention.argmax())]
     return (
         f"<p>step {index + 1} of {len(inspection.steps)}: emitted "
-        f"<b>{html.escape(step.token)}</b> (p = {step.probability:.3f}); "
-        f"most attention on <b>{html.escape(looked)}</b> "
+        f"<b>{_token(step.token)}</b> (p = {step.probability:.3f}); "
+        f"most attention on <b>{_token(looked)}</b> "
         f"({float(step.attention.max()):.2f})</p>"
         + _table(("token", "probability", ""), rows)
     )
@@ -98,9 +103,9 @@ def steps_html(inspection) -> str:
     rows = [
         (
             str(step.index + 1),
-            html.escape(step.token),
+            _token(step.token),
             f"{step.probability:.3f}",
-            ", ".join(f"{html.escape(t)} {p:.2f}" for t, p in step.alternatives),
+            " ".join(f"{_token(t)} {p:.2f}" for t, p in step.alternatives),
         )
         for step in inspection.steps
     ]

@@ -115,7 +115,7 @@ def _hand_made():
         explorer.Hypothesis(["x&y"], "x&y", -1.5, -1.2, False),
     ]
     return explorer.Inspection(
-        "<i>src</i>", "<b>", ["<i>", "src"], ["<b>", data.END],
+        "<i>src</i>", "<b>", ["<i>", " "], ["<b>", data.END],
         np.array([[0.5, 0.5], [0.9, 0.1]]), [step, step], beam, ["a <note>"],
     )  # fmt: skip
 
@@ -124,10 +124,10 @@ def test_html_shows_the_data_escaped():
     inspection = _hand_made()
     summary = view.summary_html(inspection)
     assert "&lt;i&gt;src&lt;/i&gt;" in summary and "a &lt;note&gt;" in summary
-    assert "<i>src</i>" not in summary
+    assert "<i>src</i>" not in summary and "<code>\u2423</code>" in summary  # a space
     step = view.step_html(inspection, 0)
     assert "step 1 of 2" in step and "0.750" in step and "x&amp;y" in step
-    assert "most attention on <b>&lt;i&gt;</b> (0.50)" in step
+    assert "most attention on <b><code>&lt;i&gt;</code></b> (0.50)" in step
     beam = view.beam_html(inspection)
     assert beam.index("-0.250") < beam.index("-1.200") and "(no [END])" in beam
     assert view.steps_html(inspection).count("<tr>") == 1 + len(inspection.steps)
