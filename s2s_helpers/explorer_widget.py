@@ -187,7 +187,13 @@ class ExplorerWidget:
         box: everything in one ``VBox``; displaying the object displays it.
     """
 
-    def __init__(self, translator, text: str = "", top_k=explorer.TOP_K, beam_width=4):
+    def __init__(
+        self,
+        translator,
+        text: str = "",
+        top_k: int = explorer.TOP_K,
+        beam_width: int = explorer.BEAM_WIDTH,
+    ):
         import ipywidgets as widgets
 
         self.translator, self.top_k, self.beam_width = translator, top_k, beam_width
@@ -197,6 +203,7 @@ class ExplorerWidget:
             description="sentence",
             placeholder="type a sentence, then Enter",
             continuous_update=False,
+            layout=widgets.Layout(width="90%"),
         )
         self.summary, self.step, self.beams = (widgets.HTML() for _ in range(3))
         self.heatmap = widgets.Image(format="png")
@@ -211,6 +218,9 @@ class ExplorerWidget:
 
     def _on_sentence(self, change=None) -> None:
         text = self.sentence.value
+        self.summary.value = (
+            "<p><i>translating ...</i></p>"  # beam search takes a while
+        )
         try:
             self.inspection = explorer.inspect_translation(
                 self.translator, text, self.top_k, self.beam_width
