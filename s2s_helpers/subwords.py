@@ -15,7 +15,8 @@ back into text without guessing where the spaces were:
 ``load``) and the same special ids (padding 0, ``[UNK]`` 1, ``[START]`` 2,
 ``[END]`` 3), so ``data.encode_pairs``, ``Translator`` and the lessons use
 either kind unchanged. ``oov_rate`` measures how much of a text either kind
-covers. Needs the ``sentencepiece`` package (the ``apps`` extra).
+covers. Needs the ``sentencepiece`` package (the ``apps`` extra): without it,
+``corpora.MissingExtraError`` says how to install it.
 
 Taught in: lessons/08_translation.ipynb
 """
@@ -28,6 +29,7 @@ import json
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from s2s_helpers.corpora import require
 from s2s_helpers.data import (
     END,
     END_ID,
@@ -44,18 +46,6 @@ from s2s_helpers.data import (
 WORD_START = "\u2581"  # "▁": SentencePiece's mark for the start of a word
 MODEL_TYPES = ("unigram", "bpe")
 KIND = "subword"
-
-
-def _sentencepiece():
-    try:
-        import sentencepiece
-    except ImportError:
-        raise ImportError(
-            "SubwordVocabulary needs the sentencepiece package: "
-            "pip install 'sentencepiece>=0.2' (or the course's extra: "
-            "pip install -e '.[apps]')."
-        ) from None
-    return sentencepiece
 
 
 class SubwordVocabulary:
@@ -76,10 +66,8 @@ class SubwordVocabulary:
         vocab.encode(vocab.tokenize("la luz"))  # ids, never an error
     """
 
-    kind = KIND
-
     def __init__(self, model_proto: bytes, standardize: bool = True) -> None:
-        spm = _sentencepiece()
+        spm = require("sentencepiece")
         self.model_proto = bytes(model_proto)
         self.standardize = standardize
         self.processor = spm.SentencePieceProcessor(model_proto=self.model_proto)
@@ -137,7 +125,7 @@ class SubwordVocabulary:
             raise ValueError("Cannot build a vocabulary from no tokens.")
         model = io.BytesIO()
         try:
-            _sentencepiece().SentencePieceTrainer.train(
+            require("sentencepiece").SentencePieceTrainer.train(
                 sentence_iterator=iter(sentences),
                 model_writer=model,
                 **_trainer_options(vocab_size, model_type),

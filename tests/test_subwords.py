@@ -1,4 +1,5 @@
 import json
+import sys
 
 import numpy as np
 import pytest
@@ -159,6 +160,14 @@ def test_save_load_and_config_round_trip(vocab, tmp_path):
     again = subwords.vocabulary_from_config(config)
     assert isinstance(again, subwords.SubwordVocabulary)
     assert again.tokens == vocab.tokens
+
+
+def test_a_missing_sentencepiece_names_the_extra(monkeypatch):
+    from s2s_helpers.corpora import MissingExtraError
+
+    monkeypatch.setitem(sys.modules, "sentencepiece", None)  # import fails
+    with pytest.raises(MissingExtraError, match=r"pip install -e '\.\[apps\]'"):
+        subwords.SubwordVocabulary.build(TRAIN_TEXTS)
 
 
 def test_vocabulary_from_config_loads_word_vocabularies_too():
