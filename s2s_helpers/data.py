@@ -1,4 +1,4 @@
-"""From raw text to padded id tensors: normalisation, vocabularies, tasks, tf.data.
+"""From raw text to padded id tensors: normalisation, vocabularies, tf.data.
 
 The special tokens are defined once, here. Ids are laid out by
 ``keras.layers.StringLookup``: 0 is padding (the mask token), 1 is ``[UNK]``,
@@ -12,9 +12,7 @@ Taught in: lessons/01_data.ipynb
 
 from __future__ import annotations
 
-import datetime
 import json
-import random
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -150,87 +148,7 @@ def _split(text: str, level: str, standardize: bool) -> list[str]:
     return list(text) if level == "char" else text.split()
 
 
-# --- the date task ------------------------------------------------------------
-
-DATE_LOCALES = (
-    "en", "en_GB", "fr", "de", "es", "it", "pt", "nl",
-    "sv", "da", "nb", "pl", "ro", "tr", "id",
-)  # fmt: skip
-_EXTRA_PATTERNS = ("d MMM y", "EEE d MMMM y", "MMMM d, y", "EEEE d MMM y")
-
-
-def _date_patterns(locale: str) -> list[str]:
-    """The locale's full/long/medium patterns plus extras, month spelled out only.
-
-    A pattern without a month name (12.04.2098, 4/12/98) is ambiguous across
-    locales, so it is left out: every generated date has one reading.
-    """
-    from babel.dates import get_date_format
-
-    patterns = [
-        get_date_format(f, locale=locale).pattern for f in ("full", "long", "medium")
-    ]
-    patterns += _EXTRA_PATTERNS
-    return [
-        p
-        for p in dict.fromkeys(patterns)
-        if "MMM" in p and "yy" not in p.replace("y", "", 1)
-    ]
-
-
-def generate_dates(
-    count: int,
-    seed: int = 0,
-    locales: Sequence[str] = DATE_LOCALES,
-    start_year: int = 1900,
-    end_year: int = 2099,
-) -> list[tuple[str, str]]:
-    """Generate ``count`` (written date, ISO date) pairs, e.g. ("12 avril 2098", "2098-04-12").
-
-    Dates are uniform in ``[start_year, end_year]``; locale and style are drawn
-    per example from CLDR (babel). The same seed gives the same pairs.
-    """
-    from babel.dates import format_date
-
-    if count < 0:
-        raise ValueError(f"count must be >= 0, received {count}")
-    rng = random.Random(seed)
-    first = datetime.date(start_year, 1, 1).toordinal()
-    last = datetime.date(end_year, 12, 31).toordinal()
-    patterns = {loc: _date_patterns(loc) for loc in locales}
-    pairs = []
-    for _ in range(count):
-        day = datetime.date.fromordinal(rng.randint(first, last))
-        locale = rng.choice(locales)
-        written = format_date(day, rng.choice(patterns[locale]), locale=locale)
-        pairs.append((written, day.isoformat()))
-    return pairs
-
-
-def date_splits(
-    train_size: int, val_size: int, seed: int = 0
-) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """Train and held-out date pairs whose source strings never overlap."""
-    train = generate_dates(train_size, seed=seed)
-    seen = {src for src, _ in train}
-    held_out: list[tuple[str, str]] = []
-    batch_seed = seed + 1_000_003
-    while len(held_out) < val_size:
-        for pair in generate_dates(2 * val_size, seed=batch_seed):
-            if pair[0] not in seen and len(held_out) < val_size:
-                seen.add(pair[0])
-                held_out.append(pair)
-        batch_seed += 1
-    return train, held_out
-
-
-def date_vocabularies(
-    pairs: Sequence[tuple[str, str]],
-) -> tuple[Vocabulary, Vocabulary]:
-    """Character vocabularies for the date task (source normalised, target ISO as is)."""
-    src_vocab = Vocabulary.build([s for s, _ in pairs], level="char")
-    tgt_vocab = Vocabulary(list("0123456789-"), level="char", standardize=False)
-    return src_vocab, tgt_vocab
+# --- a toy task of lesson 06 ---------------------------------------------------
 
 
 def generate_running_counts(
@@ -267,65 +185,6 @@ def generate_running_counts(
 def digit_vocabulary() -> Vocabulary:
     """The ten digits as characters, as they are (both sides of the running counts)."""
     return Vocabulary(list("0123456789"), level="char", standardize=False)
-
-
-# --- sentence-pair files (Anki / Tatoeba format) ------------------------------
-
-ANKI_URL = "https://www.manythings.org/anki/{name}.zip"
-
-
-def load_sentence_pairs(
-    path: str | Path, max_pairs: int | None = None
-) -> list[tuple[str, str]]:
-    """Read a tab-separated file of ``source<TAB>target[<TAB>attribution]`` lines.
-
-    Raises:
-        ValueError: a line has fewer than two tab-separated fields (line number given).
-    """
-    pairs = []
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            line = line.rstrip("\n")
-            if not line.strip():
-                continue
-            fields = line.split("\t")
-            if len(fields) < 2:
-                raise ValueError(
-                    f"{path}:{number}: expected 'source<TAB>target', received {line[:60]!r}"
-                )
-            pairs.append((fields[0], fields[1]))
-            if max_pairs is not None and len(pairs) >= max_pairs:
-                break
-    return pairs
-
-
-def download_anki_pairs(name: str = "spa-eng", cache_dir: str | None = None) -> Path:
-    """Download and unzip an Anki/Tatoeba pair file (needs internet); return its path.
-
-    Raises:
-        ConnectionError: the download failed, with what to do offline instead.
-    """
-    import keras
-
-    try:
-        archive = keras.utils.get_file(
-            f"{name}.zip", ANKI_URL.format(name=name), extract=True, cache_dir=cache_dir
-        )
-    except Exception as error:
-        raise ConnectionError(
-            f"Could not download {name}.zip ({error}). Offline, use the date task "
-            "or the Bible pairs of the 'apps' extra (s2s_helpers.corpora)."
-        ) from None
-    folder = Path(archive)
-    candidates = (
-        sorted(folder.rglob("*.txt"))
-        if folder.is_dir()
-        else sorted(folder.parent.rglob("*.txt"))
-    )
-    candidates = [p for p in candidates if p.name != "_about.txt"]
-    if not candidates:
-        raise FileNotFoundError(f"No pair file found in {folder}")
-    return candidates[0]
 
 
 # --- ids and tf.data -----------------------------------------------------------

@@ -12,11 +12,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from s2s_helpers import data, metrics, search, seq2seq, training
+from s2s_helpers import dates, metrics, search, seq2seq, training
 from s2s_helpers.translator import Translator
-
-MAX_SRC_LEN = 40  # longest written date is 38 characters
-MAX_TGT_LEN = 11  # "2098-04-12" + [END]
 
 
 @dataclass
@@ -63,29 +60,28 @@ def train_date_translator(
     import keras
 
     keras.utils.set_random_seed(seed)
-    train_pairs, held_out = data.date_splits(train_size, test_size + 500, seed=seed)
-    val_pairs, test_pairs = held_out[:500], held_out[500:]
-    src_vocab, tgt_vocab = data.date_vocabularies(train_pairs)
-    arrays = data.encode_pairs(
-        train_pairs, src_vocab, tgt_vocab, MAX_SRC_LEN, MAX_TGT_LEN
+    task = dates.date_task(train_size, val_size=500, test_size=test_size, seed=seed)
+    dataset = task.dataset(
+        task.train_pairs, batch_size, shuffle=True, seed=seed, drop_remainder=True
     )
-    dataset = data.make_dataset(
-        arrays, batch_size, shuffle=True, seed=seed, drop_remainder=True
+    model = seq2seq.Seq2Seq(
+        task.src_vocab.size, task.tgt_vocab.size, embedding_dim, units
     )
-    model = seq2seq.Seq2Seq(src_vocab.size, tgt_vocab.size, embedding_dim, units)
-    translator = Translator(model, src_vocab, tgt_vocab, MAX_SRC_LEN, MAX_TGT_LEN)
+    translator = Translator(
+        model, task.src_vocab, task.tgt_vocab, task.max_src_len, task.max_tgt_len
+    )
     trainer = training.Trainer(model, "adam", seed=seed, jit_compile=jit_compile)
     started = time.perf_counter()
     for epoch in range(1, epochs + 1):
         trainer.fit(dataset, epoch, verbose=verbose)
-        accuracy = date_exact_match(translator, val_pairs)
+        accuracy = date_exact_match(translator, task.val_pairs)
         trainer.history.setdefault("val_exact_match", []).append(accuracy)
         if verbose:
             print(f"  validation exact match: {accuracy:.4f}")
         if target_exact_match is not None and accuracy >= target_exact_match:
             break
     seconds = time.perf_counter() - started
-    return DateRun(translator, trainer, train_pairs, test_pairs, seconds)
+    return DateRun(translator, trainer, task.train_pairs, task.test_pairs, seconds)
 
 
 def run(out_dir: str | Path = "demo_output", quick: bool = False) -> float:

@@ -32,20 +32,11 @@ Taught in: lessons/10_speech.ipynb
 from __future__ import annotations
 
 import keras
-import numpy as np
-import tensorflow as tf
 from keras import ops
 
 from s2s_helpers import audio, search
-from s2s_helpers.data import END_ID, START_ID, Vocabulary
+from s2s_helpers.data import Vocabulary
 from s2s_helpers.decoder import Decoder
-
-CHARACTERS = list("abcdefghijklmnopqrstuvwxyz '")
-
-
-def character_vocabulary() -> Vocabulary:
-    """The target vocabulary of lesson 10: lower-case letters, space, apostrophe."""
-    return Vocabulary(CHARACTERS, level="char", standardize=False)
 
 
 def frame_mask(features):
@@ -310,47 +301,6 @@ class SpeechRecognizer(keras.Model):
             "attention": self.attention_type,
             "dropout_rate": self.dropout_rate,
         }
-
-
-# --- data: waveforms to padded feature batches ----------------------------------
-
-
-@tf.function(input_signature=[tf.TensorSpec([None], tf.float32)])
-def compute_features(waveform):
-    """Normalised log-mel features of one waveform, compiled (about 30x faster).
-
-    ``audio.normalize_features(audio.log_mel_spectrogram(waveform))`` in a
-    ``tf.function``: `(samples,)` in, `(frames, mels)` out.
-    """
-    return audio.normalize_features(audio.log_mel_spectrogram(waveform))
-
-
-def encode_examples(
-    examples, tgt_vocab: Vocabulary, max_frames: int, max_tgt_len: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(waveform, transcript) pairs to padded arrays for ``data.make_dataset``.
-
-    Args:
-        examples: from ``audio.make_speech_dataset`` (waveforms).
-        tgt_vocab: ``character_vocabulary()``.
-        max_frames: frames of every utterance (longer ones raise ValueError).
-        max_tgt_len: characters + ``[END]`` (longer transcripts are truncated).
-
-    Returns:
-        features `(batch, max_frames, mels)` float32, tgt_in_ids and
-        tgt_out_ids `(batch, max_tgt_len)` int32, padding 0.
-    """
-    features, _ = audio.pad_features(
-        [compute_features(tf.constant(waveform)) for waveform, _ in examples],
-        max_frames,
-    )
-    tgt_in_ids = np.zeros((len(examples), max_tgt_len), np.int32)
-    tgt_out_ids = np.zeros((len(examples), max_tgt_len), np.int32)
-    for row, (_, transcript) in enumerate(examples):
-        target = tgt_vocab.encode(tgt_vocab.tokenize(transcript))[: max_tgt_len - 1]
-        tgt_in_ids[row, : len(target) + 1] = [START_ID, *target]
-        tgt_out_ids[row, : len(target) + 1] = [*target, END_ID]
-    return features.numpy(), tgt_in_ids, tgt_out_ids
 
 
 def transcribe(

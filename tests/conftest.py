@@ -9,7 +9,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 import s2s_helpers  # noqa: E402,F401  (quiet TensorFlow first)
-from s2s_helpers import data, seq2seq  # noqa: E402
+from s2s_helpers import dates, seq2seq  # noqa: E402
 
 
 @pytest.fixture
@@ -32,11 +32,10 @@ def src_ids():
 @pytest.fixture(scope="session")
 def date_arrays():
     """Small date-task arrays and vocabularies (2,000 train, 200 held out)."""
-    train, held_out = data.date_splits(2000, 200, seed=3)
-    src_vocab, tgt_vocab = data.date_vocabularies(train)
-    train_arrays = data.encode_pairs(train, src_vocab, tgt_vocab, 40, 11)
-    held_arrays = data.encode_pairs(held_out, src_vocab, tgt_vocab, 40, 11)
-    return src_vocab, tgt_vocab, train_arrays, held_arrays, held_out
+    task = dates.date_task(2000, val_size=200, seed=3)
+    train_arrays = task.encode(task.train_pairs)
+    held_arrays = task.encode(task.val_pairs)
+    return task.src_vocab, task.tgt_vocab, train_arrays, held_arrays, task.val_pairs
 
 
 # --- a summary of how the checks' tests diagnosed their wrong answers -----------

@@ -18,7 +18,7 @@ from checktools import (
     stub,
 )
 
-from s2s_helpers import checks, data
+from s2s_helpers import checks, data, dates
 from s2s_helpers.checks import framework
 
 # --- Exercise 1.1: normalize_text -----------------------------------------------------
@@ -368,8 +368,8 @@ def test_shift_reference_passes():
 
 def test_shift_agrees_with_encode_pairs():
     """The reference exercise solution builds what data.encode_pairs builds."""
-    pairs = data.generate_dates(5, seed=1)
-    src_vocab, tgt_vocab = data.date_vocabularies(pairs)
+    pairs = dates.generate_dates(5, seed=1)
+    src_vocab, tgt_vocab = dates.date_vocabularies(pairs)
     _, tgt_in, tgt_out = data.encode_pairs(pairs, src_vocab, tgt_vocab, 40, 11)
     targets = [tgt_vocab.encode(tgt_vocab.tokenize(iso)) for _, iso in pairs]
     mine_in, mine_out = shift_targets(targets, 11)

@@ -1,4 +1,4 @@
-"""Tests for s2s_helpers.corpora: Bible pairs, chapter split, dialogue pairs."""
+"""Tests for s2s_helpers.corpora: Bible pairs, chapter split, dialogue pairs, pair files."""
 
 import re
 import sqlite3
@@ -201,3 +201,36 @@ def test_dialogue_pairs_skip_entries_that_are_not_lists_of_lines():
     assert not [pair for pair in pairs if len(pair[0]) == 1 and len(pair[1]) == 1]
     conversations = corpora.load_conversations()
     assert len(pairs) == sum(len(c) - 1 for c in conversations if c)
+
+
+def test_load_sentence_pairs_tab_format(tmp_path):
+    path = tmp_path / "spa.txt"
+    path.write_text("Go.\tVe.\tCC-BY 2.0 (France)\n\nHi.\tHola.\n", encoding="utf-8")
+    assert corpora.load_sentence_pairs(path) == [("Go.", "Ve."), ("Hi.", "Hola.")]
+    assert corpora.load_sentence_pairs(path, max_pairs=1) == [("Go.", "Ve.")]
+    path.write_text("no tab here\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=":1: expected 'source<TAB>target'"):
+        corpora.load_sentence_pairs(path)
+
+
+def test_download_failure_is_a_clear_message(monkeypatch):
+    import keras
+
+    def offline(*args, **kwargs):
+        raise OSError("network is unreachable")
+
+    monkeypatch.setattr(keras.utils, "get_file", offline)
+    with pytest.raises(ConnectionError, match="Offline, use the date task"):
+        corpora.download_anki_pairs("spa-eng")
+
+
+def test_download_extracts_pair_file(monkeypatch, tmp_path):
+    import keras
+
+    folder = tmp_path / "spa-eng_extracted"
+    folder.mkdir()
+    (folder / "_about.txt").write_text("about")
+    (folder / "spa.txt").write_text("Go.\tVe.\n")
+    monkeypatch.setattr(keras.utils, "get_file", lambda *a, **k: str(folder))
+    path = corpora.download_anki_pairs("spa-eng")
+    assert path.name == "spa.txt"

@@ -1,5 +1,3 @@
-import datetime
-
 import numpy as np
 import pytest
 
@@ -40,32 +38,6 @@ def test_vocabulary_char_level_and_roundtrip(tmp_path):
     again = data.Vocabulary.load(tmp_path / "v.json")
     assert again.tokens == vocab.tokens and again.level == "char"
     assert vocab.join(["a", " ", "b"]) == "a b"
-
-
-def test_generate_dates_seeded_valid_and_unambiguous():
-    pairs = data.generate_dates(3000, seed=7)
-    assert pairs == data.generate_dates(3000, seed=7)
-    assert pairs != data.generate_dates(3000, seed=8)
-    readings = {}
-    for written, iso in pairs:
-        datetime.date.fromisoformat(iso)  # a real date
-        readings.setdefault(data.normalize(written), set()).add(iso)
-    assert all(len(isos) == 1 for isos in readings.values()), (
-        "a written date has two readings"
-    )
-    assert any("avril" in w for w, _ in pairs) and any("April" in w for w, _ in pairs)
-
-
-def test_date_patterns_always_spell_the_month():
-    for locale in data.DATE_LOCALES:
-        patterns = data._date_patterns(locale)
-        assert patterns and all("MMM" in p for p in patterns)
-
-
-def test_date_splits_do_not_overlap():
-    train, held = data.date_splits(500, 200, seed=1)
-    assert len(held) == 200
-    assert not {s for s, _ in train} & {s for s, _ in held}
 
 
 def test_encode_pairs_teacher_forcing_shift(date_arrays):
@@ -135,39 +107,6 @@ def test_bucket_errors_say_what_was_expected(date_arrays):
 def test_source_lengths_count_to_the_last_real_id():
     ids = np.array([[5, 6, 0, 0], [5, 0, 7, 0], [0, 0, 0, 0], [1, 2, 3, 4]])
     assert data.source_lengths(ids).numpy().tolist() == [2, 3, 0, 4]
-
-
-def test_load_sentence_pairs_tab_format(tmp_path):
-    path = tmp_path / "spa.txt"
-    path.write_text("Go.\tVe.\tCC-BY 2.0 (France)\n\nHi.\tHola.\n", encoding="utf-8")
-    assert data.load_sentence_pairs(path) == [("Go.", "Ve."), ("Hi.", "Hola.")]
-    assert data.load_sentence_pairs(path, max_pairs=1) == [("Go.", "Ve.")]
-    path.write_text("no tab here\n", encoding="utf-8")
-    with pytest.raises(ValueError, match=":1: expected 'source<TAB>target'"):
-        data.load_sentence_pairs(path)
-
-
-def test_download_failure_is_a_clear_message(monkeypatch):
-    import keras
-
-    def offline(*args, **kwargs):
-        raise OSError("network is unreachable")
-
-    monkeypatch.setattr(keras.utils, "get_file", offline)
-    with pytest.raises(ConnectionError, match="Offline, use the date task"):
-        data.download_anki_pairs("spa-eng")
-
-
-def test_download_extracts_pair_file(monkeypatch, tmp_path):
-    import keras
-
-    folder = tmp_path / "spa-eng_extracted"
-    folder.mkdir()
-    (folder / "_about.txt").write_text("about")
-    (folder / "spa.txt").write_text("Go.\tVe.\n")
-    monkeypatch.setattr(keras.utils, "get_file", lambda *a, **k: str(folder))
-    path = data.download_anki_pairs("spa-eng")
-    assert path.name == "spa.txt"
 
 
 def test_running_counts_count_the_ones_so_far_mod_10():

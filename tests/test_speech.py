@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from s2s_helpers import audio, search, shapes, speech
+from s2s_helpers import audio, search, shapes, speech, speech_data
 
 MELS = 12  # small features keep the tests fast
 
@@ -23,14 +23,7 @@ def _batch(lengths, frames=None, seed=0):
 def _model(**kwargs):
     settings = dict(mels=MELS, filters=8, embedding_dim=8, units=16, attention_units=8)
     settings.update(kwargs)
-    return speech.SpeechRecognizer(speech.character_vocabulary().size, **settings)
-
-
-def test_character_vocabulary_round_trip():
-    vocab = speech.character_vocabulary()
-    ids = vocab.encode(vocab.tokenize("call dad"))
-    assert vocab.join(vocab.decode(ids)) == "call dad"
-    assert vocab.size == len(speech.CHARACTERS) + 4  # padding, [UNK], [START], [END]
+    return speech.SpeechRecognizer(speech_data.character_vocabulary().size, **settings)
 
 
 def test_frame_mask_finds_padding():
@@ -99,7 +92,7 @@ def test_model_logits_and_attention_over_encoder_positions():
     model = _model()
     tgt_in_ids = tf.constant([[2, 5, 6, 7], [2, 8, 0, 0]], tf.int32)
     logits, weights = model.call_with_attention((features, tgt_in_ids))
-    assert logits.shape == (2, 4, speech.character_vocabulary().size)
+    assert logits.shape == (2, 4, speech_data.character_vocabulary().size)
     assert weights.shape == (2, 4, math.ceil(30 / 4))
     np.testing.assert_allclose(weights.numpy().sum(-1), 1.0, atol=1e-5)
     assert np.all(weights.numpy()[1, :, 3:] == 0.0)  # 12 frames -> 3 real positions
@@ -124,13 +117,13 @@ def test_greedy_decode_and_beam_search_work_on_features():
 def test_transcribe_returns_text_per_utterance():
     features, _ = _batch([30, 12])
     texts, result = speech.transcribe(
-        _model(), features, speech.character_vocabulary(), 5
+        _model(), features, speech_data.character_vocabulary(), 5
     )
     assert len(texts) == 2 and all(isinstance(text, str) for text in texts)
     assert result.tokens.shape == (2, 5)
     with pytest.raises(ValueError, match="method"):
         speech.transcribe(
-            _model(), features, speech.character_vocabulary(), 5, "sample"
+            _model(), features, speech_data.character_vocabulary(), 5, "sample"
         )
 
 
@@ -146,24 +139,3 @@ def test_serialization_round_trip(tmp_path):
     np.testing.assert_allclose(restored((features, tgt_in_ids)), expected, atol=1e-6)
     config = speech.SpeechEncoder(units=16, mels=MELS).get_config()
     assert speech.SpeechEncoder.from_config(config).get_config() == config
-
-
-def test_encode_examples_pads_features_and_shifts_targets():
-    rng = np.random.default_rng(0)
-    examples = [(rng.normal(0, 0.1, 2000).astype(np.float32), "ab"),
-                (rng.normal(0, 0.1, 4000).astype(np.float32), "call dad")]  # fmt: skip
-    vocab = speech.character_vocabulary()
-    features, tgt_in_ids, tgt_out_ids = speech.encode_examples(examples, vocab, 20, 6)
-    assert features.shape == (2, 20, audio.MELS)
-    assert speech.frame_mask(features).numpy().sum(1).tolist() == [
-        audio.count_frames(2000), audio.count_frames(4000)]  # fmt: skip
-    a, b, end = vocab.encode(["a", "b", "[END]"])
-    assert tgt_in_ids[0].tolist() == [2, a, b, 0, 0, 0]
-    assert tgt_out_ids[0].tolist() == [a, b, end, 0, 0, 0]
-    assert tgt_out_ids[1, -1] == end  # "call dad" truncated to 5 characters + [END]
-
-
-def test_compute_features_matches_the_eager_functions():
-    waveform = np.random.default_rng(1).normal(0, 0.1, 3000).astype(np.float32)
-    expected = audio.normalize_features(audio.log_mel_spectrogram(waveform))
-    np.testing.assert_allclose(speech.compute_features(waveform), expected, atol=1e-4)
