@@ -55,7 +55,7 @@ demo: $(STAMP)
 	$(BIN)/s2s-course demo --out docs/images
 
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks.run
+	$(BIN)/python -m benchmarks all
 
 clean:
 	rm -rf $(VENV) demo_output

@@ -1,1 +1,1 @@
-"""Benchmarks of the course's code; run ``python -m benchmarks.run`` (docs/BENCHMARKS.md)."""
+"""Benchmarks of the course's code: ``python -m benchmarks`` lists them (docs/BENCHMARKS.md)."""

@@ -15,8 +15,8 @@ notebook (from the records: kernel start, imports, the notebook, judging), the
 overheads as ratios and a projection for 5,000 notebooks, and rewrites the
 "Grading" section of docs/BENCHMARKS.md.
 
-    python -m benchmarks.grading                       # 200 notebooks, -j 2
-    python -m benchmarks.grading --students 8 --sample 4 --no-write
+    python -m benchmarks grading                       # 200 notebooks, -j 2
+    python -m benchmarks grading --students 8 --sample 4 --no-write
 """
 
 from __future__ import annotations
@@ -59,6 +59,7 @@ CASES = [  # (case, source of the exercise 0.1 cell or None, use the lesson inst
 PHASES = ("kernel_start", "imports", "notebook", "judging")
 LIMITS = Limits(timeout=300, cell_timeout=120)
 PARTIAL = Path(tempfile.gettempdir()) / "s2s-bench-grading.json"
+COMMAND = "python -m benchmarks grading"
 
 
 def build_class(folder: Path, students: int) -> dict[str, int]:
@@ -267,7 +268,7 @@ def combine(whole: dict, small: dict) -> dict:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog=COMMAND, description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=200)
     parser.add_argument("--sample", type=int, default=20, help="for the sandbox ratio")
     parser.add_argument("--jobs", type=int, default=2)
@@ -289,27 +290,23 @@ def main(argv=None) -> int:
     if args.from_saved:
         results = json.loads(Path(args.from_saved).read_text())
         results.setdefault("load_end", results["sample_unsandboxed"]["load"])
-        command_line = f"`python -m benchmarks.grading --students {args.students} "
+        command_line = f"`{COMMAND} --students {args.students} "
         command_line += f"--sample {args.sample} --jobs {args.jobs}`"
     elif args.combine:
         whole, small = (json.loads(Path(p).read_text()) for p in args.combine)
         results = combine(whole, small)
         command_line = (
-            "`python -m benchmarks.grading` (stopped after the pool's run) and "
-            "`python -m benchmarks.grading --students 10 --sample 5`, then "
+            f"`{COMMAND}` (stopped after the pool's run) and "
+            f"`{COMMAND} --students 10 --sample 5`, then "
             "`--combine` of their saved results"
         )
     else:
         results = measure(args.students, args.sample, args.jobs)
-        command_line = f"`python -m benchmarks.grading --students {args.students} "
+        command_line = f"`{COMMAND} --students {args.students} "
         command_line += f"--sample {args.sample} --jobs {args.jobs}`"
     section = report(results, args.jobs, command_line)
     print(section)
     if not args.no_write:
-        reporting.write_section(ROOT / "docs" / "BENCHMARKS.md", "Grading", section)
+        reporting.write_section(reporting.DOC, "Grading", section)
         print("updated docs/BENCHMARKS.md (## Grading)")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

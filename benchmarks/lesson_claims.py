@@ -9,8 +9,8 @@ mode (``S2S_QUICK`` unset), with the section's ``seed = 0`` line set to each
 seed. It prints the ranges (min-max over seeds) and writes them to the
 "## Lesson claims" section of docs/BENCHMARKS.md (other sections are kept).
 
-    python -m benchmarks.lesson_claims                 # seeds 0 1 2, write the doc
-    python -m benchmarks.lesson_claims --seeds 0 --no-write
+    python -m benchmarks lesson_claims                 # seeds 0 1 2, write the doc
+    python -m benchmarks lesson_claims --seeds 0 --no-write
 
 Expect about 5 minutes per seed on 2 idle CPU cores.
 """
@@ -23,16 +23,13 @@ import json
 import os
 import platform
 import re
-import sys
 import time
 from pathlib import Path
 
+from benchmarks import reporting
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from benchmarks import reporting  # noqa: E402
-
-COMMAND = "python -m benchmarks.lesson_claims"
+COMMAND = "python -m benchmarks lesson_claims"
 NOTEBOOK = ROOT / "solutions" / "06_teacher_forcing.ipynb"
 SECTION_START, SECTION_END = "### Exposure bias, measured", "### Checkpoint and resume"
 SEED_LINE = re.compile(r"^seed = 0\b", re.MULTILINE)
@@ -173,8 +170,8 @@ def _load() -> str:
     return ", ".join(f"{value:.1f}" for value in os.getloadavg())
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog=COMMAND, description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--no-write", action="store_true", help="print only")
     parser.add_argument("--json", type=Path, help="also save the raw histories here")
@@ -190,10 +187,5 @@ def main(argv: list[str] | None = None) -> None:
     if args.json:
         args.json.write_text(json.dumps(runs, indent=1))
     if not args.no_write:
-        reporting.write_section(
-            ROOT / "docs" / "BENCHMARKS.md", "Lesson claims", section
-        )
-
-
-if __name__ == "__main__":
-    main()
+        reporting.write_section(reporting.DOC, "Lesson claims", section)
+    return 0

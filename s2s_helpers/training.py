@@ -297,63 +297,64 @@ class Trainer:
         steps_per_epoch = int(train_data.cardinality().numpy())
         total_steps = max(1, steps_per_epoch * epochs)
         while int(self.epoch.numpy()) < epochs:
-            epoch = int(self.epoch.numpy())
             if verbose:
-                print(f"Epoch {epoch + 1}/{epochs}")
-            bar = keras.utils.Progbar(
-                steps_per_epoch if steps_per_epoch > 0 else None,
-                verbose=verbose,
-                stateful_metrics=["ratio"],
+                print(f"Epoch {int(self.epoch.numpy()) + 1}/{epochs}")
+            record = self._train_epoch(
+                train_data, steps_per_epoch, total_steps, verbose
             )
-            totals = np.zeros(2)
-            count = 0
-            ratio = self.current_ratio(total_steps)
-            for inputs, tgt_out_ids in train_data:
-                ratio = self.current_ratio(total_steps)
-                seed = tf.constant(
-                    [self.seed, int(self.step.numpy()) % (2**31 - 1)], tf.int32
-                )
-                loss, accuracy = self._train_step(
-                    inputs, tgt_out_ids, tf.constant(ratio, tf.float32), seed
-                )
-                self.step.assign_add(1)
-                totals += (float(loss), float(accuracy))
-                count += 1
-                bar.update(
-                    count,
-                    [
-                        ("loss", float(loss)),
-                        ("accuracy", float(accuracy)),
-                        ("ratio", ratio),
-                    ],
-                )
-            record = {
-                "loss": totals[0] / max(count, 1),
-                "accuracy": totals[1] / max(count, 1),
-                "teacher_forcing_ratio": ratio,
-            }
-            if val_data is not None:
-                record.update(
-                    {f"val_{k}": v for k, v in self.evaluate(val_data).items()}
-                )
-            if val_fn is not None:
-                record.update(
-                    {f"val_{k}": float(v) for k, v in val_fn(self.model).items()}
-                )
+            record.update(self._validate(val_data, val_fn))
             for key, value in record.items():
                 self.history.setdefault(key, []).append(float(value))
             self.epoch.assign_add(1)
             if verbose and len(record) > 3:
-                print(
-                    "  "
-                    + "  ".join(
-                        f"{k}={v:.4f}"
-                        for k, v in record.items()
-                        if k.startswith("val_")
-                    )
-                )
+                print("  " + "  ".join(
+                    f"{k}={v:.4f}" for k, v in record.items() if k.startswith("val_")
+                ))  # fmt: skip
             self._save()
         return self.history
+
+    def _train_epoch(
+        self, train_data, steps_per_epoch: int, total_steps: int, verbose: int
+    ) -> dict[str, float]:
+        """One pass over ``train_data``: mean loss and accuracy, the last ratio."""
+        bar = keras.utils.Progbar(
+            steps_per_epoch if steps_per_epoch > 0 else None,
+            verbose=verbose,
+            stateful_metrics=["ratio"],
+        )
+        totals, count = np.zeros(2), 0
+        ratio = self.current_ratio(total_steps)
+        for inputs, tgt_out_ids in train_data:
+            ratio = self.current_ratio(total_steps)
+            loss, accuracy = self._run_step(inputs, tgt_out_ids, ratio)
+            totals += (loss, accuracy)
+            count += 1
+            bar.update(
+                count, [("loss", loss), ("accuracy", accuracy), ("ratio", ratio)]
+            )
+        return {
+            "loss": totals[0] / max(count, 1),
+            "accuracy": totals[1] / max(count, 1),
+            "teacher_forcing_ratio": ratio,
+        }
+
+    def _run_step(self, inputs, tgt_out_ids, ratio: float) -> tuple[float, float]:
+        """The compiled step at the current global step's seed; counts the step."""
+        seed = tf.constant([self.seed, int(self.step.numpy()) % (2**31 - 1)], tf.int32)
+        loss, accuracy = self._train_step(
+            inputs, tgt_out_ids, tf.constant(ratio, tf.float32), seed
+        )
+        self.step.assign_add(1)
+        return float(loss), float(accuracy)
+
+    def _validate(self, val_data, val_fn) -> dict[str, float]:
+        """The held-out metrics of ``fit``, each with a ``val_`` prefix."""
+        record = {}
+        if val_data is not None:
+            record.update({f"val_{k}": v for k, v in self.evaluate(val_data).items()})
+        if val_fn is not None:
+            record.update({f"val_{k}": float(v) for k, v in val_fn(self.model).items()})
+        return record
 
     def _save(self) -> None:
         if self._manager is None:

@@ -1,4 +1,4 @@
-"""benchmarks/lesson_claims.py: the cells it runs and the ranges it reports.
+"""``python -m benchmarks lesson_claims``: the cells it runs and the ranges it reports.
 
 The measurement itself (full mode, several seeds) is too slow for a test; these
 check that it runs the lesson's own cells with the seed changed, and that the

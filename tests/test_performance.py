@@ -3,7 +3,7 @@
 A retrace costs seconds (an XLA compile for the train step), so a step that
 retraced on every new batch size or teacher-forcing ratio would make training
 and decoding slow without any error. No timing is asserted here: the speed
-itself is measured by ``python -m benchmarks.run`` (docs/BENCHMARKS.md).
+itself is measured by ``python -m benchmarks date_vs_seed`` (docs/BENCHMARKS.md).
 """
 
 import keras

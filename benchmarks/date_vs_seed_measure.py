@@ -1,7 +1,7 @@
 """The measurements: equal losses, training and decoding speed, time to 99%, memory.
 
-Every function takes the date task of ``harness.date_task`` and returns plain
-numbers; ``benchmarks.run`` puts them in a table.
+Every function takes the date task of ``date_setup.date_task`` and returns plain
+numbers; ``benchmarks.date_vs_seed`` puts them in a table.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from benchmarks import harness, seed_baseline
-from benchmarks.harness import MAX_TGT_LEN, DateTask, Timing
+from benchmarks import date_setup, seed_baseline, timing
+from benchmarks.date_setup import MAX_TGT_LEN, DateTask
+from benchmarks.timing import Timing
 from s2s_helpers import demo, metrics, search, training
 from s2s_helpers.translator import Translator
 
@@ -65,10 +66,10 @@ class Pair:
 
 def loss_curves(task: DateTask, steps: int = 50) -> Pair:
     """Train both for ``steps`` steps on the same batches from the same weights."""
-    model = harness.reference_model(task, seed=0)
+    model = date_setup.reference_model(task, seed=0)
     dataset = task.dataset(seed=0)
     reference = ReferenceTraining(training.Trainer(model, "adam"), dataset)
-    baseline = harness.baseline_like(model, task)
+    baseline = date_setup.baseline_like(model, task)
     baseline_step = seed_baseline.make_train_step(
         baseline, training.make_optimizer("adam")
     )
@@ -91,7 +92,7 @@ def training_throughput(task: DateTask, pair: Pair, rounds: int, steps: int) -> 
 
     Three sides take turns: the reference on ``data.make_dataset`` batches
     padded to 40 (``pair.reference``), the reference on length buckets
-    (``make_dataset(buckets=harness.BUCKETS)``: a second trainer from the same
+    (``make_dataset(buckets=date_setup.BUCKETS)``: a second trainer from the same
     initial weights, warmed up until XLA has compiled every source width), and
     the baseline on the classic ``from_tensor_slices -> shuffle -> batch``.
 
@@ -102,12 +103,12 @@ def training_throughput(task: DateTask, pair: Pair, rounds: int, steps: int) -> 
         ``mean_width``: the mean source width of the bucketed batches timed.
     """
     started = time.perf_counter()
-    model = harness.reference_model(task, seed=0)
-    bucketed_data = task.dataset(seed=1, buckets=harness.BUCKETS)
+    model = date_setup.reference_model(task, seed=0)
+    bucketed_data = task.dataset(seed=1, buckets=date_setup.BUCKETS)
     bucketed = ReferenceTraining(training.Trainer(model, "adam"), bucketed_data)
     bucketed_batches = iter(bucketed_data.repeat())
     widths_seen = set()
-    while len(widths_seen) < len(harness.BUCKETS) + 1:
+    while len(widths_seen) < len(date_setup.BUCKETS) + 1:
         inputs, tgt_out_ids = next(bucketed_batches)
         float(bucketed.step(inputs, tgt_out_ids))
         widths_seen.add(int(inputs[0].shape[1]))
@@ -147,7 +148,7 @@ def training_throughput(task: DateTask, pair: Pair, rounds: int, steps: int) -> 
     for block in blocks:
         block()  # warm up (pipelines, caches)
     widths.clear()
-    fixed, bucket, base = harness.alternate(rounds, *blocks)
+    fixed, bucket, base = timing.alternate(rounds, *blocks)
     return {
         "fixed": fixed,
         "bucketed": bucket,
@@ -194,7 +195,7 @@ def encoder_times(
         return run
 
     reference(src_ids), baseline(src_ids)  # trace and compile
-    return harness.alternate(rounds, block(reference), block(baseline))
+    return timing.alternate(rounds, block(reference), block(baseline))
 
 
 @dataclass
@@ -231,9 +232,9 @@ def time_to_exact_match(
     Returns:
         the run, and the trained model.
     """
-    model = harness.reference_model(task, seed)
+    model = date_setup.reference_model(task, seed)
     translator = Translator(
-        model, task.src_vocab, task.tgt_vocab, harness.MAX_SRC_LEN, MAX_TGT_LEN
+        model, task.src_vocab, task.tgt_vocab, date_setup.MAX_SRC_LEN, MAX_TGT_LEN
     )
     dataset = task.dataset(seed, buckets)
     trainer = training.Trainer(model, "adam", seed=seed, jit_compile=jit_compile)
@@ -263,7 +264,7 @@ def time_to_exact_match(
         steps=len(durations),
         train_seconds=reference.trace_seconds + sum(durations),
         startup_seconds=reference.trace_seconds + sum(durations[i] for i in compiles),
-        step_seconds=harness.median(plain or durations),
+        step_seconds=timing.median(plain or durations),
         val_exact_match=accuracy,
         test_exact_match=demo.date_exact_match(translator, task.test_pairs),
         snapshots=snapshots,
@@ -282,7 +283,7 @@ def greedy_throughput(
         both timings and the fraction of the baseline's outputs identical to
         the reference's.
     """
-    baseline = harness.baseline_like(model, task)
+    baseline = date_setup.baseline_like(model, task)
     ids = task.test_ids
     reference = search.greedy_decode(model, ids, MAX_TGT_LEN)  # traced here
     outputs = [
@@ -304,7 +305,7 @@ def greedy_throughput(
             seed_baseline.evaluate(baseline, row, MAX_TGT_LEN)
         return sentences
 
-    ref, base = harness.alternate(rounds, reference_block, baseline_block)
+    ref, base = timing.alternate(rounds, reference_block, baseline_block)
     return ref, base, float(agreement)
 
 
@@ -321,7 +322,7 @@ def beam_throughput(task: DateTask, model, rounds: int, beam_width: int = 4):
         search.greedy_decode(model, ids, MAX_TGT_LEN)
         return len(ids)
 
-    return harness.alternate(rounds, beam_block, greedy_block)
+    return timing.alternate(rounds, beam_block, greedy_block)
 
 
 def decoding_quality(task: DateTask, model, beam_width: int = 4) -> dict[str, float]:
@@ -350,9 +351,9 @@ def peak_memory(kind: str, steps: int = 100, sentences: int = 20) -> float:
     ``getrusage``'s ``ru_maxrss``, it does not inherit the peak of the process
     that started this one.
     """
-    task = harness.date_task()
+    task = date_setup.date_task()
     if kind == "reference":
-        model = harness.reference_model(task)
+        model = date_setup.reference_model(task)
         reference = ReferenceTraining(training.Trainer(model, "adam"), task.dataset())
         for batch in task.dataset().take(steps):
             reference.step(*batch)
@@ -361,10 +362,10 @@ def peak_memory(kind: str, steps: int = 100, sentences: int = 20) -> float:
         baseline = seed_baseline.SeedSeq2Seq(
             task.src_vocab.size,
             task.tgt_vocab.size,
-            harness.EMBEDDING_DIM,
-            harness.UNITS,
+            date_setup.EMBEDDING_DIM,
+            date_setup.UNITS,
         )
-        baseline.build(harness.MAX_SRC_LEN)
+        baseline.build(date_setup.MAX_SRC_LEN)
         step = seed_baseline.make_train_step(baseline, training.make_optimizer("adam"))
         for batch in task.seed_style_dataset().take(steps):
             step(*batch)

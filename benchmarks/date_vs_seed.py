@@ -1,7 +1,7 @@
 """Reference vs seed-style baseline on the date task: one command, one table.
 
-    python -m benchmarks.run            # the full run; rewrites its docs/BENCHMARKS.md section
-    python -m benchmarks.run --quick    # a smoke run of every measurement; prints only
+    python -m benchmarks date_vs_seed           # the full run; rewrites its section
+    python -m benchmarks date_vs_seed --quick   # a smoke run of every measurement; prints only
 
 Both sides run in this process, alternating, so their ratios share the
 machine's load; peak memory is measured in fresh subprocesses
@@ -18,9 +18,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from benchmarks import harness, measure, report, reporting
+from benchmarks import date_setup, reporting, timing
+from benchmarks import date_vs_seed_measure as measure
+from benchmarks import date_vs_seed_report as report
 
 ROOT = Path(__file__).resolve().parents[1]
+COMMAND = "python -m benchmarks date_vs_seed"
 FULL = {"rounds": 7, "steps": 40, "sentences": 40, "seeds": (0, 1, 2),
         "loss_steps": 50, "max_steps": 4000, "probes": 3, "probe_steps": 100}  # fmt: skip
 QUICK = {"rounds": 2, "steps": 5, "sentences": 5, "seeds": (0,),
@@ -31,19 +34,20 @@ def memory(kind: str, probes: int, steps: int) -> float:
     """Median peak RSS (MiB) of ``probes`` fresh processes measuring ``kind``."""
     values = []
     for _ in range(probes):
-        command = [sys.executable, "-m", "benchmarks.run", "--memory-probe", kind]
+        command = [sys.executable, "-m", "benchmarks", "date_vs_seed"]
+        command += ["--memory-probe", kind]
         command += ["--probe-steps", str(steps)]
         output = subprocess.run(
             command, cwd=ROOT, check=True, capture_output=True, text=True
         ).stdout
         values.append(json.loads(output.strip().splitlines()[-1])["max_rss_mib"])
-    return harness.median(values)
+    return timing.median(values)
 
 
 def measure_all(settings: dict) -> dict:
     """Every measurement, in the order of the table."""
     rounds, results = settings["rounds"], {"load_start": os.getloadavg()[0]}
-    task = harness.date_task()
+    task = date_setup.date_task()
     say("loss curves from the same weights (tracing and compiling both)")
     pair = measure.loss_curves(task, settings["loss_steps"])
     results["pair"] = pair
@@ -71,10 +75,10 @@ def measure_all(settings: dict) -> dict:
         )[0]
         for seed in settings["seeds"]
     ]
-    say(f"the same with length buckets {harness.BUCKETS}")
+    say(f"the same with length buckets {date_setup.BUCKETS}")
     results["runs_bucketed"] = [
         measure.time_to_exact_match(
-            task, seed, max_steps=settings["max_steps"], buckets=harness.BUCKETS
+            task, seed, max_steps=settings["max_steps"], buckets=date_setup.BUCKETS
         )[0]
         for seed in settings["seeds"]
     ]
@@ -86,7 +90,7 @@ def measure_all(settings: dict) -> dict:
     results["beam"] = measure.beam_throughput(task, model, rounds)
     results["quality"] = measure.decoding_quality(task, model)
     if report.EARLY_STEPS in runs[0].snapshots:
-        early = harness.reference_model(task)
+        early = date_setup.reference_model(task)
         early.set_weights(runs[0].snapshots[report.EARLY_STEPS])
         results["early_quality"] = measure.decoding_quality(task, early)
     say("peak memory (fresh processes)")
@@ -103,7 +107,7 @@ def say(message: str) -> None:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog=COMMAND, description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smoke run; prints only")
     parser.add_argument("--no-write", action="store_true", help="print only")
     parser.add_argument(
@@ -119,13 +123,9 @@ def main(argv=None) -> int:
         return 0
     settings = QUICK if args.quick else FULL
     results = measure_all(settings)
-    text = report.section(results, settings, "python -m benchmarks.run")
+    text = report.section(results, settings, COMMAND)
     print(text)
     if not (args.quick or args.no_write):
-        reporting.write_section(ROOT / "docs" / "BENCHMARKS.md", report.SECTION, text)
+        reporting.write_section(reporting.DOC, report.SECTION, text)
         print(f"updated docs/BENCHMARKS.md (## {report.SECTION})")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

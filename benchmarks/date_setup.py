@@ -1,4 +1,4 @@
-"""What the benchmarks share: the date task at the lessons' settings, timers, the machine.
+"""The date task at the date lessons' settings, and the two models trained on it.
 
 The settings are those of ``demo.train_date_translator`` (the date lessons'
 defaults): 20,000 training dates, embedding_dim 32, units 64, batch 64, Adam.
@@ -6,11 +6,6 @@ defaults): 20,000 training dates, embedding_dim 32, units 64, batch 64, Adam.
 
 from __future__ import annotations
 
-import datetime
-import os
-import platform
-import statistics
-import time
 from dataclasses import dataclass
 
 # isort: off
@@ -21,7 +16,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from benchmarks import reporting, seed_baseline
+from benchmarks import seed_baseline
 from s2s_helpers import data, dates, seq2seq
 
 EMBEDDING_DIM, UNITS, BATCH_SIZE = 32, 64, 64
@@ -95,73 +90,3 @@ def baseline_like(reference, task: DateTask) -> seed_baseline.SeedSeq2Seq:
     baseline.build(MAX_SRC_LEN)
     seed_baseline.copy_weights(reference, baseline)
     return baseline
-
-
-# --- timing --------------------------------------------------------------------
-
-
-@dataclass
-class Timing:
-    """Wall and process CPU seconds of one timed block, and what it processed."""
-
-    wall: float
-    cpu: float
-    items: float
-
-
-def timed(block) -> Timing:
-    """Run ``block()`` (which returns the number of items it processed) and time it."""
-    wall, cpu = time.perf_counter(), time.process_time()
-    items = block()
-    return Timing(time.perf_counter() - wall, time.process_time() - cpu, items)
-
-
-def alternate(rounds: int, *blocks) -> tuple[list[Timing], ...]:
-    """Time every block ``rounds`` times, in A B B A A B ... order (A B C C B A
-    ... for three).
-
-    Alternating cancels slow drifts of the machine's load between them.
-    """
-    timings: tuple[list[Timing], ...] = tuple([] for _ in blocks)
-    for number in range(rounds):
-        order = range(len(blocks)) if number % 2 == 0 else reversed(range(len(blocks)))
-        for side in order:
-            timings[side].append(timed(blocks[side]))
-    return timings
-
-
-def median(values) -> float:
-    return float(statistics.median(values))
-
-
-def rate(timing: Timing) -> float:
-    return timing.items / timing.wall
-
-
-def round_ratios(fast: list[Timing], slow: list[Timing]) -> list[float]:
-    """(fast items/s) / (slow items/s) of each round, rounds paired."""
-    return [rate(a) / rate(b) for a, b in zip(fast, slow)]
-
-
-def ratio_of_rates(fast: list[Timing], slow: list[Timing]) -> float:
-    """Median over rounds of (fast items/s) / (slow items/s), rounds paired."""
-    return median(round_ratios(fast, slow))
-
-
-# --- the machine and the report ---------------------------------------------------
-
-
-def machine() -> dict:
-    """What the numbers were measured on (threads: 0 means TensorFlow's default)."""
-    return {
-        "cpu": reporting.cpu_model(),
-        "nproc": os.cpu_count(),
-        "usable_cores": len(os.sched_getaffinity(0)),
-        "intra_op_threads": tf.config.threading.get_intra_op_parallelism_threads(),
-        "inter_op_threads": tf.config.threading.get_inter_op_parallelism_threads(),
-        "gpus": len(tf.config.list_physical_devices("GPU")),
-        "python": platform.python_version(),
-        "tensorflow": tf.__version__,
-        "keras": keras.__version__,
-        "date": datetime.date.today().isoformat(),
-    }

@@ -1,12 +1,12 @@
 """The Markdown section of docs/BENCHMARKS.md for reference vs seed-style baseline.
 
-``section`` turns the results of ``benchmarks.run.measure_all`` into the table
+``section`` turns the results of ``benchmarks.date_vs_seed.measure_all`` into the table
 and the notes that say how each number was measured.
 """
 
 from __future__ import annotations
 
-from benchmarks import harness
+from benchmarks import date_setup, reporting, timing
 
 SECTION = "Reference vs seed-style baseline"
 EARLY_STEPS = 150  # an under-trained checkpoint, where beam search has room to help
@@ -24,29 +24,29 @@ def check(ok: bool) -> str:
 
 def spread(values, fmt: str = "{:.1f}") -> str:
     """Median (min-max)."""
-    low, mid, high = (fmt.format(f(values)) for f in (min, harness.median, max))
+    low, mid, high = (fmt.format(f(values)) for f in (min, timing.median, max))
     return f"{mid} ({low}-{high})"
 
 
 def encoder_seconds(results: dict) -> tuple[float, float]:
     """Median seconds of one forward + backward of each side's encoder."""
     return tuple(
-        harness.median([t.wall / t.items for t in timings])
+        timing.median([t.wall / t.items for t in timings])
         for timings in results["encoder"]
     )
 
 
 def step_seconds(timings: list, steps: int) -> float:
-    return harness.median([t.wall / steps for t in timings])
+    return timing.median([t.wall / steps for t in timings])
 
 
 def training_rows(results: dict, steps: int) -> list[str]:
     pair, train = results["pair"], results["train"]
     fixed, bucketed, base = train["fixed"], train["bucketed"], train["baseline"]
-    med, difference = harness.median, results["pair"].max_loss_difference
-    ratios = harness.round_ratios(bucketed, base)
+    med, difference = timing.median, results["pair"].max_loss_difference
+    ratios = timing.round_ratios(bucketed, base)
     ratio = med(ratios)
-    fixed_ratio = harness.ratio_of_rates(fixed, base)
+    fixed_ratio = timing.ratio_of_rates(fixed, base)
 
     def cpu(timings):
         return med([1000 * t.cpu / steps for t in timings])
@@ -54,7 +54,7 @@ def training_rows(results: dict, steps: int) -> list[str]:
     startups = [pair.ref_first_step] + [r.startup_seconds for r in results["runs"]]
     encoder_ref, encoder_base = encoder_seconds(results)
     fixed_wall = step_seconds(fixed, steps)
-    buckets = ", ".join(str(b) for b in (*harness.BUCKETS, harness.MAX_SRC_LEN))
+    buckets = ", ".join(str(b) for b in (*date_setup.BUCKETS, date_setup.MAX_SRC_LEN))
     return [
         row(
             f"Loss curves, {len(pair.ref_losses)} steps from the same initial weights "
@@ -67,23 +67,23 @@ def training_rows(results: dict, steps: int) -> list[str]:
         ),
         row(
             "Training throughput, target tokens/s (wall); reference on length "
-            f"buckets (`make_dataset(buckets={harness.BUCKETS})`: batches of "
+            f"buckets (`make_dataset(buckets={date_setup.BUCKETS})`: batches of "
             f"{buckets} source positions, {train['mean_width']:.1f} on average)",
-            f"{med([harness.rate(t) for t in bucketed]):,.0f}",
-            f"{med([harness.rate(t) for t in base]):,.0f}",
+            f"{med([timing.rate(t) for t in bucketed]):,.0f}",
+            f"{med([timing.rate(t) for t in base]):,.0f}",
             f"{ratio:.2f}x ({min(ratios):.2f}-{max(ratios):.2f})",
             ">= 3x",
             check(ratio >= 3),
         ),
         row(
             "Same, reference on batches all padded to "
-            f"{harness.MAX_SRC_LEN} positions (one shape, as the baseline's)",
-            f"{med([harness.rate(t) for t in fixed]):,.0f}",
+            f"{date_setup.MAX_SRC_LEN} positions (one shape, as the baseline's)",
+            f"{med([timing.rate(t) for t in fixed]):,.0f}",
             "(same)",
             f"{fixed_ratio:.2f}x",
         ),
         row(
-            f"Training, ms per step of {harness.BATCH_SIZE} (wall / process CPU); "
+            f"Training, ms per step of {date_setup.BATCH_SIZE} (wall / process CPU); "
             "reference: buckets, padded to 40",
             f"{1000 * step_seconds(bucketed, steps):.1f} / {cpu(bucketed):.1f}; "
             f"{1000 * fixed_wall:.1f} / {cpu(fixed):.1f}",
@@ -113,9 +113,9 @@ def decoding_rows(results: dict, sentences: int) -> list[str]:
         results["greedy"],
         results["beam"],
     )
-    ratio = harness.ratio_of_rates(greedy, eager)
+    ratio = timing.ratio_of_rates(greedy, eager)
     rates = {
-        name: harness.median([harness.rate(t) for t in timings])
+        name: timing.median([timing.rate(t) for t in timings])
         for name, timings in (("greedy", greedy), ("eager", eager), ("beam", beam))
     }
     rows = [
@@ -138,7 +138,7 @@ def decoding_rows(results: dict, sentences: int) -> list[str]:
         row(
             "Beam search (beam 4), sentences/s",
             f"{rates['beam']:,.0f} (batch of 1,000, compiled; "
-            f"{harness.ratio_of_rates(beam, greedy_again):.2f}x greedy's speed)",
+            f"{timing.ratio_of_rates(beam, greedy_again):.2f}x greedy's speed)",
         ),
     ]
     for label, key in (
@@ -166,7 +166,7 @@ def gain(quality: dict) -> str:
 
 
 def convergence_rows(results: dict, steps: int) -> list[str]:
-    runs, pair, med = results["runs"], results["pair"], harness.median
+    runs, pair, med = results["runs"], results["pair"], timing.median
     base_step = step_seconds(results["train"]["baseline"], steps)
     total = [r.train_seconds for r in runs]
     only = [r.train_seconds - r.startup_seconds for r in runs]
@@ -210,7 +210,7 @@ def convergence_rows(results: dict, steps: int) -> list[str]:
             f"{(base_only + pair.base_first_step) / med(plain):.2f}x",
         ),
         row(
-            f"Same, reference on length buckets {harness.BUCKETS} (3 XLA compiles), "
+            f"Same, reference on length buckets {date_setup.BUCKETS} (3 XLA compiles), "
             "start-up included; ms per step",
             f"{spread(bucket)}, {med([r.steps for r in bucket_runs]):.0f} "
             f"steps{note_bucket}; "
@@ -255,11 +255,11 @@ def why_training(results: dict, steps: int) -> str:
     fixed, bucketed, base = (
         step_seconds(train[key], steps) for key in ("fixed", "bucketed", "baseline")
     )
-    plain = harness.median([r.step_seconds for r in results["runs_without_xla"]])
+    plain = timing.median([r.step_seconds for r in results["runs_without_xla"]])
     startups = [r.startup_seconds for r in results["runs"]]
-    extra = train["bucketed_startup"] - harness.median(startups)
+    extra = train["bucketed_startup"] - timing.median(startups)
     saved = fixed - bucketed
-    ratios = harness.round_ratios(train["bucketed"], train["baseline"])
+    ratios = timing.round_ratios(train["bucketed"], train["baseline"])
     low, high = min(ratios), max(ratios)
     break_even = f"{extra / saved:,.0f}" if saved > 0 else "never"
     return (
@@ -288,7 +288,7 @@ def why_training(results: dict, steps: int) -> str:
 
 
 def section(results: dict, settings: dict, command: str) -> str:
-    info = harness.machine()
+    info = reporting.machine()
     rounds, seeds = settings["rounds"], len(settings["seeds"])
     lines = [
         f"## {SECTION}",

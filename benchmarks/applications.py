@@ -7,9 +7,9 @@ are printed and written to the "## Applications" section of
 docs/BENCHMARKS.md, one subsection per task (other sections are left as they
 are).
 
-    .venv/bin/python benchmarks/apps.py                      # all three tasks
-    .venv/bin/python benchmarks/apps.py speech --no-write    # one task, print only
-    .venv/bin/python benchmarks/apps.py translation --keep /tmp/executed
+    python -m benchmarks applications                      # all three tasks
+    python -m benchmarks applications speech --no-write    # one task, print only
+    python -m benchmarks applications translation --keep /tmp/executed
 
 Expect about 15 minutes per task on 2 CPU cores.
 """
@@ -21,17 +21,13 @@ import datetime
 import json
 import os
 import platform
-import re
-import sys
 import time
 from pathlib import Path
 
+from benchmarks import reporting
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from benchmarks import reporting  # noqa: E402
-
-COMMAND = ".venv/bin/python benchmarks/apps.py"
+COMMAND = "python -m benchmarks applications"
 
 # The notebook variables that hold each task's results, read after the run.
 REPORT_CELL = {
@@ -66,6 +62,12 @@ TITLES = {
     "speech": "Speech recognition (lesson 10)",
 }
 MARKER = "S2S_APPS_REPORT "
+INTRO = (
+    "Full-mode runs of the solution notebooks of lessons 08-10 (without "
+    "`S2S_QUICK`), with the numbers each lesson states. Times are wall-clock; a "
+    "load average above the number of cores means other work shared them, so the "
+    "times are upper bounds."
+)
 
 
 def run_notebook(task: str, keep: Path | None) -> dict:
@@ -165,42 +167,8 @@ def section_lines(task: str, report: dict, machine: str) -> list[str]:
     return lines
 
 
-def write_subsection(path: Path, task: str, lines: list[str]) -> None:
-    """Replace (or add) one task's subsection of "## Applications"."""
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    section = re.compile(r"^## Applications\n.*?(?=^## |\Z)", re.MULTILINE | re.DOTALL)
-    match = section.search(text)
-    if match is None:
-        intro = (
-            "## Applications\n\nFull-mode runs of the solution notebooks of lessons "
-            "08-10 (without `S2S_QUICK`), with the numbers each lesson states. Times "
-            "are wall-clock; a load average above the number of cores means other "
-            "work shared them, so the times are upper bounds.\n\n"
-        )
-        text = text.rstrip("\n") + "\n\n" + intro
-        match = section.search(text)
-    body = match.group(0)
-    block = "\n".join(lines)
-    title = re.escape(f"### {TITLES[task]}")
-    subsection = re.compile(rf"^{title}\n.*?(?=^### |\Z)", re.MULTILINE | re.DOTALL)
-    if subsection.search(body):
-        body = subsection.sub(lambda _: block + "\n", body)
-    else:
-        order = list(TITLES)
-        later = [
-            t for t in order[order.index(task) + 1 :] if f"### {TITLES[t]}" in body
-        ]
-        if later:
-            position = body.index(f"### {TITLES[later[0]]}")
-            body = body[:position] + block + "\n" + body[position:]
-        else:
-            body = body.rstrip("\n") + "\n\n" + block + "\n"
-    text = text[: match.start()] + body + text[match.end() :]
-    path.write_text(text.rstrip("\n") + "\n")
-
-
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog=COMMAND, description=__doc__.splitlines()[0])
     parser.add_argument(
         "tasks", nargs="*", help=f"some of {list(NOTEBOOKS)} (default: all)"
     )
@@ -225,10 +193,13 @@ def main(argv=None) -> int:
         print("\n".join(lines))
         print(json.dumps(report, indent=1), flush=True)
         if not args.no_write:
-            write_subsection(ROOT / "docs" / "BENCHMARKS.md", task, lines)
+            reporting.write_subsection(
+                reporting.DOC,
+                "Applications",
+                INTRO,
+                TITLES[task],
+                lines,
+                TITLES.values(),
+            )
             print(f"updated docs/BENCHMARKS.md (## Applications, {TITLES[task]})")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
