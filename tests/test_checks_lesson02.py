@@ -429,7 +429,7 @@ def test_bidirectional_agrees_with_the_library_encoder():
     """encoder.Encoder(bidirectional=True) computes what the exercise asks."""
     layer = encoder.Encoder(11, 3, 6, bidirectional=True)
     ids = tf.constant(lesson02.PROBE_IDS)
-    outputs, state = layer(ids)
+    outputs, state, _ = layer(ids)
     mine_outputs, mine_state = encode_bidirectional(layer.embedding, layer.gru, ids)
     np.testing.assert_allclose(state, mine_state, atol=1e-6)
     np.testing.assert_allclose(outputs, mine_outputs, atol=1e-6)
