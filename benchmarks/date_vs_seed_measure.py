@@ -170,7 +170,7 @@ def encoder_times(
 
     def gradients(encoder, src_ids, *hidden):
         with tf.GradientTape() as tape:
-            values, state = encoder(src_ids, *hidden)
+            values, state = encoder(src_ids, *hidden)[:2]
             total = tf.reduce_sum(values) + tf.reduce_sum(state)
         grads = tape.gradient(total, encoder.trainable_variables)
         return [tf.convert_to_tensor(grad) for grad in grads]

@@ -20,7 +20,6 @@ import keras
 from keras import ops
 
 from s2s_helpers.attention import BahdanauAttention, LuongAttention
-from s2s_helpers.training import mix_tokens
 
 
 @keras.saving.register_keras_serializable(package="s2s_helpers")
@@ -39,10 +38,10 @@ class Decoder(keras.layers.Layer):
         values: encoder outputs `(batch, src_len, units)`.
         state: initial state `(batch, units)`, usually the encoder's final state.
         mask: bool `(batch, src_len)`, True for real source tokens.
-        teacher_forcing_ratio: probability of feeding the true previous token;
-            ``None`` or 1.0 is plain teacher forcing (no sampling at all).
-        seed: int `(2,)` tensor for the scheduled-sampling coin flips.
-        sampling: "argmax" or "sample": how the model's own token is chosen.
+        keys: optional ``precompute_keys(values)``; computed here when ``None``.
+
+    Scheduled sampling (feeding the model's own tokens) is a training policy,
+    built on ``step`` in ``s2s_helpers.scheduled_sampling``.
 
     Returns:
         logits `(batch, tgt_len, vocab)` and attention weights `(batch, tgt_len, src_len)`.
@@ -123,42 +122,21 @@ class Decoder(keras.layers.Layer):
         logits = self.output_layer(output)  # (batch, vocab)
         return logits, new_state, weights
 
-    def call(
-        self,
-        tgt_in_ids,
-        values,
-        state,
-        mask=None,
-        teacher_forcing_ratio=None,
-        seed=None,
-        sampling: str = "argmax",
-        training=None,
-    ):
+    def call(self, tgt_in_ids, values, state, mask=None, keys=None, training=None):
         if len(tgt_in_ids.shape) != 2 or tgt_in_ids.shape[1] is None:
             raise ValueError(
                 "Decoder expects tgt_in_ids of shape (batch, tgt_len) with a known "
                 f"tgt_len (pad to a fixed length); received {tuple(tgt_in_ids.shape)}."
             )
-        keys = self.precompute_keys(values)  # once per source batch (seed bug 6)
-        mixing = teacher_forcing_ratio is not None and not (
-            isinstance(teacher_forcing_ratio, (int, float))
-            and teacher_forcing_ratio >= 1.0
-        )
+        if keys is None:
+            keys = self.precompute_keys(values)  # once per source batch (seed bug 6)
         all_logits, all_weights = [], []
-        token_ids = tgt_in_ids[:, 0]
-        for t in range(tgt_in_ids.shape[1]):
-            if t > 0:
-                token_ids = tgt_in_ids[:, t]
-                if mixing:
-                    predicted = _choose(all_logits[-1], sampling, seed, t)
-                    token_ids = mix_tokens(
-                        token_ids, predicted, teacher_forcing_ratio, _step_seed(seed, t)
-                    )
+        for t in range(tgt_in_ids.shape[1]):  # teacher forcing: the true token
             logits, state, weights = self.step(
-                token_ids, state, values, keys, mask, training=training
+                tgt_in_ids[:, t], state, values, keys, mask, training=training
             )
-            all_logits.append(logits)
-            all_weights.append(weights)
+            all_logits.append(logits)  # (batch, vocab)
+            all_weights.append(weights)  # (batch, src_len)
         return ops.stack(all_logits, axis=1), ops.stack(all_weights, axis=1)
 
     def compute_mask(self, *args, **kwargs):
@@ -173,26 +151,3 @@ class Decoder(keras.layers.Layer):
             "attention_units": self.attention_units,
             "attention": self.attention_type,
         }
-
-
-def _step_seed(seed, t):
-    """A distinct stateless seed per step: ``seed + (0, t)``."""
-    import tensorflow as tf
-
-    if seed is None:
-        seed = tf.constant([0, 0], tf.int32)
-    return tf.cast(seed, tf.int32) + tf.constant([0, 1], tf.int32) * t
-
-
-def _choose(logits, sampling, seed, t):
-    """The model's own token from the previous step's logits (no gradient)."""
-    import tensorflow as tf
-
-    logits = tf.stop_gradient(logits)
-    if sampling == "argmax":
-        return tf.argmax(logits, axis=-1, output_type=tf.int32)
-    if sampling == "sample":
-        sample_seed = _step_seed(seed, t) + tf.constant([1, 0], tf.int32)
-        drawn = tf.random.stateless_categorical(logits, 1, sample_seed, dtype=tf.int32)
-        return drawn[:, 0]
-    raise ValueError(f"sampling must be 'argmax' or 'sample', received {sampling!r}")

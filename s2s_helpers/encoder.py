@@ -4,6 +4,10 @@ Embedding, then a GRU given the padding mask (id 0 is padding) that
 returns every position's output and its final state; optionally bidirectional,
 each direction with ``units // 2`` so the decoder always sees ``units``.
 
+Every encoder of the course (this one, ``speech.SpeechEncoder``) returns
+``(values, state, mask)``: the decoder needs all three, and the mask is built
+here, once, by ``source_mask``.
+
 Taught in: lessons/02_encoder.ipynb
 """
 
@@ -11,6 +15,20 @@ from __future__ import annotations
 
 import keras
 from keras import ops
+
+from s2s_helpers.data import PAD_ID
+
+
+def source_mask(src_ids):
+    """True for real source tokens, False for padding (id 0).
+
+    Args:
+        src_ids: int `(batch, src_len)`.
+
+    Returns:
+        bool `(batch, src_len)`.
+    """
+    return ops.not_equal(src_ids, PAD_ID)
 
 
 @keras.saving.register_keras_serializable(package="s2s_helpers")
@@ -32,6 +50,7 @@ class Encoder(keras.layers.Layer):
     Returns:
         outputs: `(batch, src_len, units)`, zeros at padded positions.
         state: `(batch, units)`, the state after the last real token.
+        mask: bool `(batch, src_len)`, True for real tokens (``source_mask``).
 
     Raises:
         ValueError: ``src_ids`` is not of rank 2.
@@ -77,7 +96,7 @@ class Encoder(keras.layers.Layer):
                 "Encoder expects src_ids of shape (batch, src_len); received shape "
                 f"{tuple(src_ids.shape)}. Batch a single sentence with ids[None, :]."
             )
-        mask = ops.not_equal(src_ids, 0)  # (batch, src_len) True for real tokens
+        mask = source_mask(src_ids)  # (batch, src_len) True for real tokens
         embedded = self.dropout(self.embedding(src_ids), training=training)
         if self.bidirectional:
             outputs, forward, backward = self.gru(
@@ -89,7 +108,10 @@ class Encoder(keras.layers.Layer):
         outputs = (
             outputs * ops.cast(mask, outputs.dtype)[..., None]
         )  # (batch, src_len, units)
-        return outputs, state
+        return outputs, state, mask
+
+    def compute_mask(self, *args, **kwargs):
+        return None
 
     def get_config(self):
         return {

@@ -5,7 +5,8 @@ in a Python loop. Here every search takes a whole batch, runs inside one
 ``tf.function`` (traced once per model and length) and stops as soon as every
 sequence has produced ``[END]``.
 
-Every search never emits padding, ``[START]`` or ``[UNK]``, writes ``[END]``
+Every search works on any ``seq2seq.EncoderDecoder`` (text or speech) through
+its public ``encode`` and ``decode_step``. Every search never emits padding, ``[START]`` or ``[UNK]``, writes ``[END]``
 and then padding (id 0), and returns the attention weights of what it chose.
 
 Taught in: lessons/07_inference.ipynb
@@ -14,14 +15,15 @@ Taught in: lessons/07_inference.ipynb
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import tensorflow as tf
 
+from s2s_helpers.attention import NEG_INF
 from s2s_helpers.data import END_ID, PAD_ID, START_ID, UNK_ID
 
 FORBIDDEN_IDS = (PAD_ID, START_ID, UNK_ID)
-NEG_INF = -1e9
 
 
 @dataclass
@@ -55,8 +57,24 @@ def _pad_to(tensor, length, axis=1):
     return tf.pad(tensor, paddings)
 
 
-def _sample_loop(model, src_ids, max_length: int, temperature: float, seed):
-    """Greedy (temperature 0) or sampled decoding of a batch; see ``greedy_decode``."""
+def decode_loop(model, src_ids, max_length: int, temperature: float = 0.0, seed=None):
+    """Greedy (temperature 0) or sampled decoding of a batch, as tensors.
+
+    The loop behind ``greedy_decode`` and ``sample_decode``, to call inside a
+    ``tf.function`` of your own (``Translator.export_saved_model`` does).
+
+    Args:
+        model: a ``seq2seq.EncoderDecoder`` (``encode``, ``decode_step``).
+        src_ids: int `(batch, src_len)` (or features `(batch, frames, mels)`).
+        max_length: most tokens to emit (``[END]`` included).
+        temperature: 0 for the argmax, > 0 to sample from softmax(logits / T).
+        seed: int `(2,)` for sampling; ``None`` is ``(0, 0)``.
+
+    Returns:
+        tokens int `(batch, max_length)`, weights `(batch, max_length, src_len)`
+        and scores `(batch,)`, the log-probabilities of the outputs.
+    """
+    seed = tf.zeros([2], tf.int32) if seed is None else tf.cast(seed, tf.int32)
     values, state, keys, mask = model.encode(src_ids)
     batch = tf.shape(src_ids)[0]
     token = tf.fill([batch], tf.constant(START_ID, tf.int32))
@@ -65,16 +83,15 @@ def _sample_loop(model, src_ids, max_length: int, temperature: float, seed):
     tokens = tf.TensorArray(tf.int32, size=0, dynamic_size=True)
     weights = tf.TensorArray(tf.float32, size=0, dynamic_size=True)
     for t in tf.range(max_length):
-        logits, state, step_weights = model.decoder.step(
+        logits, state, step_weights = model.decode_step(
             token, state, values, keys, mask
         )
         logits = _forbid(logits)  # (batch, vocab)
         if temperature == 0:
             chosen = tf.argmax(logits, axis=-1, output_type=tf.int32)
         else:
-            step_seed = tf.cast(seed, tf.int32) + tf.stack([0, t])
             chosen = tf.random.stateless_categorical(
-                logits / temperature, 1, step_seed, dtype=tf.int32
+                logits / temperature, 1, seed + tf.stack([0, t]), dtype=tf.int32
             )[:, 0]
         log_probs = tf.nn.log_softmax(logits)
         chosen_log_prob = tf.gather(log_probs, chosen, batch_dims=1)  # (batch,)
@@ -92,6 +109,61 @@ def _sample_loop(model, src_ids, max_length: int, temperature: float, seed):
     return tokens, weights, score
 
 
+class _Beams(NamedTuple):
+    """The beam search's loop state (a NamedTuple: AutoGraph carries it through
+    the loop); every field starts `(batch, beam)`."""
+
+    scores: tf.Tensor  # (batch, beam) summed log-probabilities
+    finished: tf.Tensor  # (batch, beam) bool: [END] emitted
+    lengths: tf.Tensor  # (batch, beam) tokens emitted before [END] included
+    sequences: tf.Tensor  # (batch, beam, max_length) int
+    history: tf.Tensor  # (batch, beam, max_length, src_len) attention weights
+
+
+def _start_beams(batch, beam: int, max_length: int, src_len) -> _Beams:
+    """Only the first hypothesis is live at the start: the others score -1e9."""
+    return _Beams(
+        scores=tf.tile(tf.constant([[0.0] + [NEG_INF] * (beam - 1)]), [batch, 1]),
+        finished=tf.zeros([batch, beam], tf.bool),
+        lengths=tf.zeros([batch, beam], tf.float32),
+        sequences=tf.zeros([batch, beam, max_length], tf.int32),
+        history=tf.zeros([batch, beam, max_length, src_len], tf.float32),
+    )
+
+
+def _extend(beams: _Beams, logits, batch, beam: int):
+    """The ``beam`` best one-token extensions: (scores, parent, chosen), each
+    `(batch, beam)`; a finished hypothesis may only go on with padding, free."""
+    vocab = tf.shape(logits)[-1]
+    log_probs = tf.reshape(tf.nn.log_softmax(_forbid(logits)), [batch, beam, vocab])
+    pad_only = tf.one_hot(PAD_ID, vocab, on_value=0.0, off_value=NEG_INF)
+    log_probs = tf.where(beams.finished[:, :, None], pad_only[None, None], log_probs)
+    candidates = tf.reshape(beams.scores[:, :, None] + log_probs, [batch, -1])
+    scores, flat_index = tf.math.top_k(candidates, k=beam)  # (batch, beam)
+    return scores, flat_index // vocab, flat_index % vocab
+
+
+def _advance(beams: _Beams, t, scores, parent, chosen, step_weights) -> _Beams:
+    """The hypotheses after step ``t``: each parent's row, the chosen token added."""
+    max_length = beams.sequences.shape[-1]
+    finished_parent = tf.gather(beams.finished, parent, batch_dims=1)
+    live = tf.cast(tf.logical_not(finished_parent), tf.float32)  # (batch, beam)
+    column = tf.one_hot(t, max_length, dtype=tf.int32)  # (max_length,)
+    step_weights = tf.gather(step_weights, parent, batch_dims=1)
+    history = tf.gather(beams.history, parent, batch_dims=1) + (
+        (live[:, :, None] * step_weights)[:, :, None, :]
+        * tf.cast(column, tf.float32)[:, None]
+    )
+    return _Beams(
+        scores=scores,
+        finished=tf.logical_or(finished_parent, tf.equal(chosen, END_ID)),
+        lengths=tf.gather(beams.lengths, parent, batch_dims=1) + live,
+        sequences=tf.gather(beams.sequences, parent, batch_dims=1)
+        + chosen[:, :, None] * column,
+        history=history,
+    )
+
+
 def _beam_loop(model, src_ids, max_length: int, beam_width: int, length_penalty: float):
     """Batched beam search; see ``beam_search``."""
     values, state, keys, mask = model.encode(src_ids)
@@ -102,57 +174,28 @@ def _beam_loop(model, src_ids, max_length: int, beam_width: int, length_penalty:
     beam = beam_width
     values, state, keys, mask = (
         tf.repeat(x, beam, axis=0) for x in (values, state, keys, mask)
-    )
-    scores = tf.tile(
-        tf.constant([[0.0] + [NEG_INF] * (beam - 1)]), [batch, 1]
-    )  # (batch, beam)
-    finished = tf.zeros([batch, beam], tf.bool)
-    lengths = tf.zeros([batch, beam], tf.float32)
-    sequences = tf.zeros([batch, beam, max_length], tf.int32)
-    history = tf.zeros([batch, beam, max_length, src_len], tf.float32)
+    )  # (batch * beam, ...)
+    beams = _start_beams(batch, beam, max_length, src_len)
     token = tf.fill([batch * beam], tf.constant(START_ID, tf.int32))
     for t in tf.range(max_length):
-        logits, new_state, step_weights = model.decoder.step(
+        logits, new_state, step_weights = model.decode_step(
             token, state, values, keys, mask
         )
-        vocab = tf.shape(logits)[-1]
-        log_probs = tf.reshape(tf.nn.log_softmax(_forbid(logits)), [batch, beam, vocab])
-        # a finished hypothesis may only continue with padding, at no cost
-        pad_only = tf.one_hot(PAD_ID, vocab, on_value=0.0, off_value=NEG_INF)
-        log_probs = tf.where(finished[:, :, None], pad_only[None, None, :], log_probs)
-        candidates = tf.reshape(scores[:, :, None] + log_probs, [batch, beam * vocab])
-        scores, flat_index = tf.math.top_k(candidates, k=beam)  # (batch, beam)
-        parent = flat_index // vocab
-        chosen = flat_index % vocab
-        finished_parent = tf.gather(finished, parent, batch_dims=1)
-        lengths = tf.gather(lengths, parent, batch_dims=1) + tf.cast(
-            tf.logical_not(finished_parent), tf.float32
-        )
-        step_weights = tf.gather(
-            tf.reshape(step_weights, [batch, beam, -1]), parent, batch_dims=1
-        )
-        column = tf.one_hot(t, max_length, dtype=tf.int32)  # (max_length,)
-        sequences = (
-            tf.gather(sequences, parent, batch_dims=1) + chosen[:, :, None] * column
-        )
-        live = tf.cast(tf.logical_not(finished_parent), tf.float32)[:, :, None, None]
-        history = tf.gather(history, parent, batch_dims=1) + (
-            live * step_weights[:, :, None, :] * tf.cast(column, tf.float32)[:, None]
-        )
-        finished = tf.logical_or(finished_parent, tf.equal(chosen, END_ID))
-        new_state = tf.gather(
-            tf.reshape(new_state, [batch, beam, -1]), parent, batch_dims=1
-        )
+        scores, parent, chosen = _extend(beams, logits, batch, beam)
+        step_weights = tf.reshape(step_weights, [batch, beam, -1])
+        beams = _advance(beams, t, scores, parent, chosen, step_weights)
+        new_state = tf.reshape(new_state, [batch, beam, -1])
+        new_state = tf.gather(new_state, parent, batch_dims=1)
         state = tf.reshape(new_state, tf.shape(state))  # (batch * beam, units)
         token = tf.reshape(chosen, tf.shape(token))  # (batch * beam,)
-        if tf.reduce_all(finished):
+        if tf.reduce_all(beams.finished):
             break
-    penalty = tf.pow((5.0 + lengths) / 6.0, length_penalty)  # GNMT (Wu et al. 2016)
-    normalised = scores / penalty
+    penalty = tf.pow((5.0 + beams.lengths) / 6.0, length_penalty)  # GNMT, Wu 2016
+    normalised = beams.scores / penalty
     best = tf.argmax(normalised, axis=-1, output_type=tf.int32)  # (batch,)
     return (
-        tf.gather(sequences, best, batch_dims=1),
-        tf.gather(history, best, batch_dims=1),
+        tf.gather(beams.sequences, best, batch_dims=1),
+        tf.gather(beams.history, best, batch_dims=1),
         tf.gather(normalised, best, batch_dims=1),
     )
 
@@ -201,7 +244,7 @@ def greedy_decode(
     """Pick the most likely token at every step, for a whole batch at once.
 
     Args:
-        model: a trained ``Seq2Seq``.
+        model: a trained ``seq2seq.EncoderDecoder`` (``Seq2Seq``, ...).
         src_ids: int `(batch, src_len)`.
         max_length: most tokens to emit (``[END]`` included).
         compiled: run in a ``tf.function`` (``False``: the same code, eagerly).
@@ -209,11 +252,11 @@ def greedy_decode(
     src_ids = _validate(src_ids, max_length)
     seed = tf.zeros([2], tf.int32)
     if not compiled:
-        return _result(*_sample_loop(model, src_ids, max_length, 0.0, seed))
+        return _result(*decode_loop(model, src_ids, max_length, 0.0, seed))
     run = _compiled(
         model,
         ("greedy", max_length),
-        lambda ids, s: _sample_loop(model, ids, max_length, 0.0, s),
+        lambda ids, s: decode_loop(model, ids, max_length, 0.0, s),
         src_ids,
     )
     return _result(*run(src_ids, seed))
@@ -234,7 +277,7 @@ def sample_decode(
     run = _compiled(
         model,
         ("sample", max_length, float(temperature)),
-        lambda ids, s: _sample_loop(model, ids, max_length, float(temperature), s),
+        lambda ids, s: decode_loop(model, ids, max_length, float(temperature), s),
         src_ids,
     )
     return _result(*run(src_ids, tf.constant([seed, 0], tf.int32)))

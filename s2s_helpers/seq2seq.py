@@ -5,6 +5,17 @@ vocabulary for each target position, so a plain ``model.compile(loss=
 losses.masked_loss)`` / ``model.fit(dataset)`` works with the pipelines of
 ``s2s_helpers.data``.
 
+``EncoderDecoder`` is the one interface every model of the course shares,
+whatever its encoder reads (token ids here, spectrograms in
+``speech.SpeechRecognizer``):
+
+    encode(source)                 -> values, state, keys, mask   (once per batch)
+    decode_step(token, state, ...) -> logits, new state, weights  (one step)
+    call_with_attention(inputs)    -> logits, weights             (teacher-forced)
+
+Search (``s2s_helpers.search``) and scheduled sampling
+(``s2s_helpers.scheduled_sampling``) are written against these methods only.
+
 Taught in: lessons/04_decoder.ipynb
 """
 
@@ -17,9 +28,92 @@ from s2s_helpers.decoder import Decoder
 from s2s_helpers.encoder import Encoder
 
 
+class EncoderDecoder(keras.Model):
+    """An encoder returning ``(values, state, mask)`` and the attention ``Decoder``.
+
+    Subclasses create both layers, pass them here with the constructor's
+    arguments (``settings``, kept as attributes and returned by
+    ``get_config``), and say what a one-example source looks like
+    (``example_source``).
+
+    Args:
+        encoder: a layer, ``encoder(source, training=...)`` returning values
+            `(batch, src_len, units)`, state `(batch, units)` and mask
+            `(batch, src_len)`.
+        decoder: a ``decoder.Decoder``.
+        settings: the subclass's constructor arguments, by name.
+
+    Call arguments:
+        inputs: ``(source, tgt_in_ids (batch, tgt_len))``.
+
+    Returns:
+        logits `(batch, tgt_len, vocab)`.
+    """
+
+    def __init__(self, encoder, decoder: Decoder, settings: dict, **kwargs):
+        super().__init__(**kwargs)
+        self.settings = dict(settings)
+        for name, value in self.settings.items():
+            setattr(self, name, value)  # model.units, model.tgt_vocab_size, ...
+        self.encoder = encoder
+        self.decoder = decoder
+
+    def example_source(self, length: int | None):
+        """A one-example source of ``length`` positions, to build the model with."""
+        raise NotImplementedError("a subclass says what its source looks like")
+
+    def build(self, input_shape):
+        """Create every variable by running a one-example batch of the given lengths."""
+        source_shape, tgt_shape = input_shape
+        tgt_in_ids = ops.ones((1, tgt_shape[1] or 1), dtype="int32")
+        self.call_with_attention((self.example_source(source_shape[1]), tgt_in_ids))
+        self.built = True
+
+    def encode(self, source, training=None):
+        """Run the encoder once per batch.
+
+        Returns:
+            values `(batch, src_len, units)`, the decoder's initial state
+            `(batch, units)`, the attention keys `(batch, src_len,
+            attention_units)` (computed once, seed bug 6) and the source mask
+            `(batch, src_len)`, True for real positions.
+        """
+        values, state, mask = self.encoder(source, training=training)
+        keys = self.decoder.precompute_keys(values)
+        return values, state, keys, mask
+
+    def decode_step(self, token_ids, state, values, keys, mask, training=None):
+        """One decoder step (``Decoder.step``) on what ``encode`` returned.
+
+        Args:
+            token_ids: int `(batch,)`, the previous tokens.
+            state: `(batch, units)`, the previous decoder state.
+
+        Returns:
+            logits `(batch, vocab)`, new state `(batch, units)`, weights
+            `(batch, src_len)`.
+        """
+        return self.decoder.step(token_ids, state, values, keys, mask, training)
+
+    def call_with_attention(self, inputs, training=None):
+        """Like ``call`` but also returns the weights `(batch, tgt_len, src_len)`."""
+        source, tgt_in_ids = inputs
+        values, state, keys, mask = self.encode(source, training=training)
+        return self.decoder(
+            tgt_in_ids, values, state, mask=mask, keys=keys, training=training
+        )
+
+    def call(self, inputs, training=None):
+        logits, _ = self.call_with_attention(inputs, training=training)
+        return logits
+
+    def get_config(self):
+        return {**super().get_config(), **self.settings}
+
+
 @keras.saving.register_keras_serializable(package="s2s_helpers")
-class Seq2Seq(keras.Model):
-    """Encoder-decoder with attention.
+class Seq2Seq(EncoderDecoder):
+    """Encoder-decoder with attention, on token ids.
 
     Args:
         src_vocab_size, tgt_vocab_size: vocabulary sizes (ids).
@@ -31,7 +125,6 @@ class Seq2Seq(keras.Model):
 
     Call arguments:
         inputs: ``(src_ids (batch, src_len), tgt_in_ids (batch, tgt_len))``.
-        teacher_forcing_ratio, seed, sampling: scheduled sampling (see ``Decoder``).
 
     Returns:
         logits `(batch, tgt_len, vocab)`.
@@ -49,84 +142,22 @@ class Seq2Seq(keras.Model):
         dropout_rate: float = 0.0,
         **kwargs,
     ):
-        super().__init__(**kwargs)
-        self.src_vocab_size = src_vocab_size
-        self.tgt_vocab_size = tgt_vocab_size
-        self.embedding_dim = embedding_dim
-        self.units = units
-        self.attention_units = attention_units or units
-        self.bidirectional = bidirectional
-        self.attention_type = attention
-        self.dropout_rate = dropout_rate
-        self.encoder = Encoder(
-            src_vocab_size, embedding_dim, units, bidirectional, dropout_rate
-        )
-        self.decoder = Decoder(
-            tgt_vocab_size, embedding_dim, units, self.attention_units, attention
-        )
-
-    def build(self, input_shape):
-        """Create every variable by running a one-example batch of the given lengths."""
-        src_shape, tgt_shape = input_shape
-        src_ids = ops.ones((1, src_shape[1] or 1), dtype="int32")
-        tgt_in_ids = ops.ones((1, tgt_shape[1] or 1), dtype="int32")
-        self.call_with_attention((src_ids, tgt_in_ids))
-        self.built = True
-
-    def encode(self, src_ids, training=None):
-        """Run the encoder once: values, initial state, attention keys and mask."""
-        values, state = self.encoder(
-            src_ids, training=training
-        )  # (batch, src_len, units)
-        keys = self.decoder.precompute_keys(values)
-        mask = ops.not_equal(src_ids, 0)  # (batch, src_len)
-        return values, state, keys, mask
-
-    def call_with_attention(
-        self,
-        inputs,
-        training=None,
-        teacher_forcing_ratio=None,
-        seed=None,
-        sampling="argmax",
-    ):
-        """Like ``call`` but also returns the weights `(batch, tgt_len, src_len)`."""
-        src_ids, tgt_in_ids = inputs
-        values, state = self.encoder(src_ids, training=training)
-        mask = ops.not_equal(src_ids, 0)
-        return self.decoder(
-            tgt_in_ids,
-            values,
-            state,
-            mask=mask,
-            teacher_forcing_ratio=teacher_forcing_ratio,
-            seed=seed,
-            sampling=sampling,
-            training=training,
+        attention_units = attention_units or units
+        super().__init__(
+            Encoder(src_vocab_size, embedding_dim, units, bidirectional, dropout_rate),
+            Decoder(tgt_vocab_size, embedding_dim, units, attention_units, attention),
+            {
+                "src_vocab_size": src_vocab_size,
+                "tgt_vocab_size": tgt_vocab_size,
+                "embedding_dim": embedding_dim,
+                "units": units,
+                "attention_units": attention_units,
+                "bidirectional": bidirectional,
+                "attention": attention,
+                "dropout_rate": dropout_rate,
+            },
+            **kwargs,
         )
 
-    def call(
-        self,
-        inputs,
-        training=None,
-        teacher_forcing_ratio=None,
-        seed=None,
-        sampling="argmax",
-    ):
-        logits, _ = self.call_with_attention(
-            inputs, training, teacher_forcing_ratio, seed, sampling
-        )
-        return logits
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "src_vocab_size": self.src_vocab_size,
-            "tgt_vocab_size": self.tgt_vocab_size,
-            "embedding_dim": self.embedding_dim,
-            "units": self.units,
-            "attention_units": self.attention_units,
-            "bidirectional": self.bidirectional,
-            "attention": self.attention_type,
-            "dropout_rate": self.dropout_rate,
-        }
+    def example_source(self, length: int | None):
+        return ops.ones((1, length or 1), dtype="int32")

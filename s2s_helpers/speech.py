@@ -13,8 +13,9 @@ characters. The encoder (in the spirit of Listen, Attend and Spell, Chan et al.
     3. outputs at padded positions set to zero, the final state as the summary
 
 The decoder is ``decoder.Decoder``, unchanged: it attends over encoder
-outputs, whatever they were computed from, so greedy decoding and beam search
-of ``s2s_helpers.search`` work on a ``SpeechRecognizer`` as they are.
+outputs, whatever they were computed from. ``SpeechRecognizer`` is a
+``seq2seq.EncoderDecoder`` like ``Seq2Seq``, so greedy decoding and beam
+search of ``s2s_helpers.search`` work on it as they are.
 
 Pitfall: the frame mask is recovered from the features (a padding frame is all
 zeros, see ``audio.pad_features``), so normalise each utterance *before*
@@ -37,6 +38,7 @@ from keras import ops
 from s2s_helpers import audio, search
 from s2s_helpers.data import Vocabulary
 from s2s_helpers.decoder import Decoder
+from s2s_helpers.seq2seq import EncoderDecoder
 
 
 def frame_mask(features):
@@ -191,8 +193,11 @@ class SpeechEncoder(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="s2s_helpers")
-class SpeechRecognizer(keras.Model):
+class SpeechRecognizer(EncoderDecoder):
     """Speech encoder + the course's attention decoder, trainable with ``Trainer``.
+
+    The interface of every ``seq2seq.EncoderDecoder`` (``encode``,
+    ``decode_step``, ``call_with_attention``), so ``search`` decodes speech too.
 
     Args:
         vocab_size: number of target (character) ids, specials included.
@@ -203,10 +208,10 @@ class SpeechRecognizer(keras.Model):
 
     Call arguments:
         inputs: ``(features (batch, frames, mels), tgt_in_ids (batch, tgt_len))``.
-        teacher_forcing_ratio, seed, sampling: scheduled sampling (see ``Decoder``).
 
     Returns:
-        logits `(batch, tgt_len, vocab)`.
+        logits `(batch, tgt_len, vocab)`; the weights of ``call_with_attention``
+        are `(batch, tgt_len, enc_frames)`.
     """
 
     def __init__(
@@ -223,84 +228,29 @@ class SpeechRecognizer(keras.Model):
         dropout_rate: float = 0.0,
         **kwargs,
     ):
-        super().__init__(**kwargs)
-        self.vocab_size = vocab_size
-        self.mels = mels
-        self.filters = filters
-        self.kernel_size = kernel_size
-        self.downsampling_layers = downsampling_layers
-        self.embedding_dim = embedding_dim
-        self.units = units
-        self.attention_units = attention_units or units
-        self.attention_type = attention
-        self.dropout_rate = dropout_rate
-        self.encoder = SpeechEncoder(
-            units, filters, kernel_size, downsampling_layers, mels, dropout_rate
-        )
-        self.decoder = Decoder(
-            vocab_size, embedding_dim, units, self.attention_units, attention
-        )
-
-    def build(self, input_shape):
-        """Create every variable by running a one-example batch of the given sizes."""
-        features_shape, tgt_shape = input_shape
-        features = ops.ones((1, features_shape[1] or 8, self.mels), dtype="float32")
-        tgt_in_ids = ops.ones((1, tgt_shape[1] or 1), dtype="int32")
-        self.call_with_attention((features, tgt_in_ids))
-        self.built = True
-
-    def encode(self, features, training=None):
-        """Run the encoder once: values, initial state, attention keys and mask.
-
-        The interface of ``Seq2Seq.encode``, so ``search`` decodes speech too.
-        """
-        values, state, mask = self.encoder(features, training=training)
-        keys = self.decoder.precompute_keys(
-            values
-        )  # (batch, enc_frames, attention_units)
-        return values, state, keys, mask
-
-    def call_with_attention(
-        self, inputs, training=None, teacher_forcing_ratio=None, seed=None,
-        sampling="argmax",
-    ):  # fmt: skip
-        """Like ``call`` but also returns the weights `(batch, tgt_len, enc_frames)`."""
-        features, tgt_in_ids = inputs
-        values, state, mask = self.encoder(features, training=training)
-        return self.decoder(
-            tgt_in_ids,
-            values,
-            state,
-            mask=mask,
-            teacher_forcing_ratio=teacher_forcing_ratio,
-            seed=seed,
-            sampling=sampling,
-            training=training,
+        attention_units = attention_units or units
+        super().__init__(
+            SpeechEncoder(
+                units, filters, kernel_size, downsampling_layers, mels, dropout_rate
+            ),
+            Decoder(vocab_size, embedding_dim, units, attention_units, attention),
+            {
+                "vocab_size": vocab_size,
+                "mels": mels,
+                "filters": filters,
+                "kernel_size": kernel_size,
+                "downsampling_layers": downsampling_layers,
+                "embedding_dim": embedding_dim,
+                "units": units,
+                "attention_units": attention_units,
+                "attention": attention,
+                "dropout_rate": dropout_rate,
+            },
+            **kwargs,
         )
 
-    def call(
-        self, inputs, training=None, teacher_forcing_ratio=None, seed=None,
-        sampling="argmax",
-    ):  # fmt: skip
-        logits, _ = self.call_with_attention(
-            inputs, training, teacher_forcing_ratio, seed, sampling
-        )
-        return logits
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "vocab_size": self.vocab_size,
-            "mels": self.mels,
-            "filters": self.filters,
-            "kernel_size": self.kernel_size,
-            "downsampling_layers": self.downsampling_layers,
-            "embedding_dim": self.embedding_dim,
-            "units": self.units,
-            "attention_units": self.attention_units,
-            "attention": self.attention_type,
-            "dropout_rate": self.dropout_rate,
-        }
+    def example_source(self, length: int | None):
+        return ops.ones((1, length or 8, self.mels), dtype="float32")
 
 
 def transcribe(

@@ -1,17 +1,11 @@
-"""Training: the teacher-forcing step, scheduled sampling, and a resumable fit loop.
+"""Training: the teacher-forcing step and a resumable fit loop.
 
-Teacher forcing feeds the decoder the *true* previous token. At inference it
-only ever sees its own predictions (exposure bias). Scheduled sampling
-(Bengio et al. 2015) feeds, position by position, the true token with
-probability ``teacher_forcing_ratio`` and the model's own token otherwise, and
-lowers that ratio during training by a schedule:
+The ``Trainer`` compiles one train step. With a teacher-forcing ratio that is
+1.0 throughout, the step is the model's own teacher-forced call; with a
+schedule that lowers it, the step runs ``scheduled_sampling.unroll`` (taught
+in this lesson too) and feeds the schedule's ratio of the current step.
 
-    linear:           start + (end - start) * step / total_steps
-    exponential:      start * (end / start) ** (step / total_steps)
-    inverse sigmoid:  k / (k + exp(i / k)), rescaled to run from start to end
-
-Seed bugs 9 and 10: the classic tutorial had no validation, metric or
-checkpoint, and only named scheduled sampling.
+Seed bug 9: the classic tutorial had no validation, metric or checkpoint.
 
 Taught in: lessons/06_teacher_forcing.ipynb
 """
@@ -19,7 +13,6 @@ Taught in: lessons/06_teacher_forcing.ipynb
 from __future__ import annotations
 
 import json
-import math
 import warnings
 from pathlib import Path
 from typing import Callable
@@ -28,71 +21,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from s2s_helpers import losses
-
-SCHEDULES = ("constant", "linear", "exponential", "inverse_sigmoid")
-
-
-def teacher_forcing_ratio(
-    schedule: str, step: int, total_steps: int, start: float = 1.0, end: float = 0.0
-) -> float:
-    """The probability of feeding the true token at training ``step``.
-
-    Every schedule equals ``start`` at step 0 and ``end`` at ``total_steps``
-    (and stays there after). "exponential" needs ``end > 0``.
-    """
-    if schedule not in SCHEDULES:
-        raise ValueError(f"schedule must be one of {SCHEDULES}, received {schedule!r}")
-    if total_steps <= 0:
-        raise ValueError(f"total_steps must be positive, received {total_steps}")
-    progress = min(max(step / total_steps, 0.0), 1.0)
-    if schedule == "constant":
-        return float(start)
-    if schedule == "linear":
-        return float(start + (end - start) * progress)
-    if schedule == "exponential":
-        if end <= 0 or start <= 0:
-            raise ValueError("the exponential schedule needs start > 0 and end > 0")
-        return float(start * (end / start) ** progress)
-    k = inverse_sigmoid_k(total_steps)
-    first, last = k / (k + 1.0), k / (k + math.exp(total_steps / k))
-    value = k / (k + math.exp(progress * total_steps / k))
-    return float(end + (start - end) * (value - last) / (first - last))
-
-
-def inverse_sigmoid_k(total_steps: int) -> float:
-    """The inverse sigmoid's ``k``: its midpoint ``k ln k`` falls at ``total_steps / 2``.
-
-    Found with a few Newton steps on ``k ln k - total_steps / 2``.
-
-    Args:
-        total_steps: the step at which the schedule reaches its ``end``.
-
-    Returns:
-        k, a float > 1.
-    """
-    k = max(2.0, total_steps / 4)
-    for _ in range(50):
-        k -= (k * math.log(k) - total_steps / 2) / (math.log(k) + 1)
-        k = max(k, 1.0 + 1e-6)
-    return k
-
-
-def mix_tokens(true_ids, predicted_ids, ratio, seed):
-    """Per position, keep the true token with probability ``ratio``, else the prediction.
-
-    Args:
-        true_ids: int `(batch,)` the true previous tokens.
-        predicted_ids: int `(batch,)` the model's previous tokens.
-        ratio: scalar in [0, 1] (1.0 is teacher forcing, 0.0 always sampled).
-        seed: int `(2,)` stateless seed: the same seed gives the same coins.
-
-    Returns:
-        int `(batch,)` the tokens to feed.
-    """
-    coins = tf.random.stateless_uniform(tf.shape(true_ids), seed=seed)  # (batch,)
-    use_true = coins < tf.cast(ratio, coins.dtype)
-    return tf.where(use_true, true_ids, tf.cast(predicted_ids, true_ids.dtype))
+from s2s_helpers import losses, scheduled_sampling
 
 
 def make_optimizer(name: str = "adam", learning_rate: float | None = None):
@@ -115,10 +44,12 @@ class Trainer:
     """Train a ``Seq2Seq`` model: compiled step, schedules, history, checkpoints.
 
     Args:
-        model: a ``Seq2Seq`` (or any model with ``call(inputs, training,
-            teacher_forcing_ratio, seed, sampling)``).
+        model: a ``seq2seq.EncoderDecoder`` (``Seq2Seq``, ``SpeechRecognizer``);
+            with the ratio 1.0 throughout, any model with ``call(inputs,
+            training)``.
         optimizer: a Keras optimizer or its name ("adam", "rmsprop", "sgd").
-        schedule: scheduled-sampling schedule name (``SCHEDULES``).
+        schedule: scheduled-sampling schedule name
+            (``scheduled_sampling.SCHEDULES``).
         start_ratio, end_ratio: the schedule's end points.
         sampling: "argmax" or "sample" for the model's own tokens.
         jit_compile: compile the step with XLA (falls back if XLA fails).
@@ -142,7 +73,13 @@ class Trainer:
         self.optimizer = (
             make_optimizer(optimizer) if isinstance(optimizer, str) else optimizer
         )
-        teacher_forcing_ratio(schedule, 0, 1, start_ratio, max(end_ratio, 1e-6))
+        scheduled_sampling.teacher_forcing_ratio(  # fails early on a bad schedule
+            schedule, 0, 1, start_ratio, max(end_ratio, 1e-6)
+        )
+        # ratio 1.0 throughout: a step without any scheduled-sampling op
+        self.teacher_forced = scheduled_sampling.always_teacher_forced(
+            schedule, start_ratio, end_ratio
+        )
         self.schedule, self.start_ratio, self.end_ratio = (
             schedule,
             start_ratio,
@@ -169,7 +106,8 @@ class Trainer:
             inputs: ``(src_ids, tgt_in_ids)``, int `(batch, src_len)` and
                 `(batch, tgt_len)`.
             tgt_out_ids: int `(batch, tgt_len)`, padding 0.
-            ratio: scalar, the teacher-forcing ratio of this step.
+            ratio: scalar, the teacher-forcing ratio of this step (unused when
+                ``teacher_forced``: the step has no coin, argmax or select).
             seed: int `(2,)`, the stateless seed of the scheduled-sampling coins.
 
         Returns:
@@ -177,13 +115,12 @@ class Trainer:
         """
         self.trace_count += 1  # Python side effect: runs once per trace only
         with tf.GradientTape() as tape:
-            logits = self.model(
-                inputs,
-                training=True,
-                teacher_forcing_ratio=ratio,
-                seed=seed,
-                sampling=self.sampling,
-            )
+            if self.teacher_forced:
+                logits = self.model(inputs, training=True)
+            else:
+                logits, _ = scheduled_sampling.unroll(
+                    self.model, inputs, ratio, seed, self.sampling, training=True
+                )
             loss = losses.masked_loss(tgt_out_ids, logits)
         variables = self.model.trainable_variables
         gradients = tape.gradient(loss, variables)
@@ -258,7 +195,7 @@ class Trainer:
 
     def current_ratio(self, total_steps: int) -> float:
         """The teacher-forcing ratio for the current global step."""
-        return teacher_forcing_ratio(
+        return scheduled_sampling.teacher_forcing_ratio(
             self.schedule,
             int(self.step.numpy()),
             total_steps,

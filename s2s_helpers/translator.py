@@ -20,7 +20,7 @@ import numpy as np
 import tensorflow as tf
 
 from s2s_helpers import search
-from s2s_helpers.data import END, Vocabulary
+from s2s_helpers.data import END, UNK_ID, Vocabulary
 from s2s_helpers.seq2seq import Seq2Seq
 
 METHODS = ("greedy", "beam", "sample")
@@ -78,7 +78,7 @@ class Translator:
         self.tgt_vocab = tgt_vocab
         self.max_src_len = int(max_src_len)
         self.max_tgt_len = int(max_tgt_len)
-        if not model.built:  # search calls sublayers directly; build the whole model
+        if not model.built:  # search calls encode / decode_step: build them first
             model.build(((None, self.max_src_len), (None, self.max_tgt_len)))
 
     def prepare(self, texts: Sequence[str]):
@@ -104,8 +104,10 @@ class Translator:
             truncated = len(tokens) > self.max_src_len
             tokens = tokens[: self.max_src_len]
             ids = self.src_vocab.encode(tokens)
-            unknown = [tok for tok, i in zip(tokens, ids) if i == 1]
-            labels = [f"{tok}[UNK]" if i == 1 else tok for tok, i in zip(tokens, ids)]
+            unknown = [tok for tok, i in zip(tokens, ids) if i == UNK_ID]
+            labels = [
+                f"{tok}[UNK]" if i == UNK_ID else tok for tok, i in zip(tokens, ids)
+            ]
             src_ids[row, : len(ids)] = ids
             infos.append((labels, unknown, truncated))
         return src_ids, infos
@@ -234,9 +236,7 @@ class Translator:
             input_signature=[tf.TensorSpec([None, self.max_src_len], tf.int32)]
         )
         def translate_ids(src_ids):
-            tokens, weights, _ = search._sample_loop(
-                model, src_ids, max_tgt_len, 0.0, tf.zeros([2], tf.int32)
-            )
+            tokens, weights, _ = search.decode_loop(model, src_ids, max_tgt_len)
             return {"tokens": tokens, "weights": weights}
 
         module.translate_ids = translate_ids

@@ -318,7 +318,7 @@ def make_forward(
 ):
     def encode_decode(model, src_ids, tgt_in_ids):
         encoded = {"src": src_ids, "tgt": tgt_in_ids}[encode]
-        values, final_state = model.encoder(encoded, training=training)
+        values, final_state, _ = model.encoder(encoded, training=training)
         initial = {
             "encoder": final_state,
             "zeros": tf.zeros_like(final_state),
@@ -365,7 +365,9 @@ FORWARD_MISTAKES = {
         "stays the same when `tgt_in_ids` changes",
     ),
     "keeps only ids above 4": (
-        lambda model, src, tgt: model.decoder(tgt, *model.encoder(src), mask=src > 4),
+        lambda model, src, tgt: model.decoder(
+            tgt, *model.encoder(src)[:2], mask=src > 4
+        ),
         "gives zero weight to real source tokens",
     ),
 }
@@ -381,8 +383,13 @@ def encode_with_the_models_encode(model, src_ids, tgt_in_ids):
     return model.decoder(tgt_in_ids, values, state, mask=mask)
 
 
+def encode_with_the_encoders_mask(model, src_ids, tgt_in_ids):
+    values, state, mask = model.encoder(src_ids)  # the lesson's solution
+    return model.decoder(tgt_in_ids, values, state, mask=mask)
+
+
 def encode_with_a_numpy_mask(model, src_ids, tgt_in_ids):
-    values, state = model.encoder(src_ids, training=False)
+    values, state, _ = model.encoder(src_ids, training=False)
     mask = np.asarray(src_ids) > 0
     logits, weights = model.decoder(tgt_in_ids, values, state, mask)
     return logits.numpy(), weights.numpy()
@@ -393,9 +400,15 @@ def encode_with_a_numpy_mask(model, src_ids, tgt_in_ids):
     [
         lambda model, src, tgt: model.call_with_attention((src, tgt)),
         encode_with_the_models_encode,
+        encode_with_the_encoders_mask,
         encode_with_a_numpy_mask,
     ],
-    ids=["call_with_attention", "model.encode", "numpy mask, training=False"],
+    ids=[
+        "call_with_attention",
+        "model.encode",
+        "the encoder's mask",
+        "numpy mask, training=False",
+    ],
 )
 def test_forward_unusual_answers_pass(function):
     assert_passes_unusual("4.3", function)

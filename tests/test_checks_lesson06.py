@@ -16,7 +16,7 @@ from checktools import (
     stub,
 )
 
-from s2s_helpers import checks, losses, training
+from s2s_helpers import checks, losses, scheduled_sampling
 from s2s_helpers.checks import framework, lesson06
 
 
@@ -192,7 +192,7 @@ def make_schedule(
             if exponential_base_end:
                 return start * end**progress
             return start * (end / start) ** progress
-        k = training.inverse_sigmoid_k(total_steps)
+        k = scheduled_sampling.inverse_sigmoid_k(total_steps)
         value = k / (k + math.exp(progress * total_steps / k))
         if raw_sigmoid:
             return value
@@ -203,7 +203,7 @@ def make_schedule(
 
 
 def test_schedule_reference_passes(capsys):
-    assert outcome("6.2", training.teacher_forcing_ratio)[0] == "passed"
+    assert outcome("6.2", scheduled_sampling.teacher_forcing_ratio)[0] == "passed"
     assert outcome("6.2", make_schedule())[0] == "passed"
     checks.check_teacher_forcing_ratio(make_schedule())
     assert "passed" in capsys.readouterr().out
@@ -212,7 +212,7 @@ def test_schedule_reference_passes(capsys):
 
 def numpy_schedule(schedule, step, total_steps, start=1.0, end=0.0):
     progress = np.clip(np.float64(step) / total_steps, 0.0, 1.0)
-    k = training.inverse_sigmoid_k(total_steps)
+    k = scheduled_sampling.inverse_sigmoid_k(total_steps)
     sigmoid = k / (k + np.exp(np.array([0.0, progress, 1.0]) * total_steps / k))
     curves = {
         "constant": lambda: np.float64(start),
@@ -305,7 +305,9 @@ def stateful_mix(true_ids, predicted_ids, ratio, seed):
 
 
 def fixed_seed_mix(true_ids, predicted_ids, ratio, seed):
-    return training.mix_tokens(true_ids, predicted_ids, ratio, tf.constant([1, 2]))
+    return scheduled_sampling.mix_tokens(
+        true_ids, predicted_ids, ratio, tf.constant([1, 2])
+    )
 
 
 def blended_mix(true_ids, predicted_ids, ratio, seed):
@@ -323,10 +325,10 @@ def blocked_mix(true_ids, predicted_ids, ratio, seed):
 
 
 def test_mix_reference_passes(capsys):
-    assert outcome("6.3", training.mix_tokens)[0] == "passed"
-    checks.check_mix_tokens(training.mix_tokens)
+    assert outcome("6.3", scheduled_sampling.mix_tokens)[0] == "passed"
+    checks.check_mix_tokens(scheduled_sampling.mix_tokens)
     assert "passed" in capsys.readouterr().out
-    assert_round_trip("6.3", training.mix_tokens)
+    assert_round_trip("6.3", scheduled_sampling.mix_tokens)
 
 
 def test_mix_stub_is_not_attempted():

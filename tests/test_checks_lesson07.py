@@ -48,7 +48,7 @@ def make_greedy_one(feed_start=False, carry_state=True, stop=True, keep_end=True
         count = max_length + steps if isinstance(steps, int) else 10**6
         count = fixed or count
         for _ in range(count):
-            logits, new_state, _ = model.decoder.step(
+            logits, new_state, _ = model.decode_step(
                 token, state, values, keys, encoder_mask if mask else None
             )
             chosen = tf.argmax(logits, axis=-1, output_type=tf.int32)  # (1,)
@@ -79,7 +79,7 @@ def numpy_while_loop(model, src_ids, max_length):
     values, state, keys, mask = model.encode(src_ids)
     out, token = [], np.array([START_ID], np.int32)
     while len(out) < max_length and END_ID not in out:
-        logits, state, _ = model.decoder.step(token, state, values, keys, mask)
+        logits, state, _ = model.decode_step(token, state, values, keys, mask)
         token = np.argmax(logits.numpy(), axis=1).astype(np.int32)
         out.append(int(token[0]))
     return np.array(out)
@@ -87,7 +87,7 @@ def numpy_while_loop(model, src_ids, max_length):
 
 def compiled_step(model, src_ids, max_length):
     values, state, keys, mask = model.encode(src_ids)
-    step = tf.function(lambda t, s: model.decoder.step(t, s, values, keys, mask))
+    step = tf.function(lambda t, s: model.decode_step(t, s, values, keys, mask))
     token, out = tf.constant([START_ID]), []
     for _ in range(max_length):
         logits, state, _ = step(token, state)
@@ -152,7 +152,7 @@ def make_greedy_batch(feed_start=False, carry_state=True, stop=True, axis=-1,
         collected = []
         count = max_length + (steps or 0) if steps != "while" else 10**6
         for _ in range(count):
-            logits, new_state, _ = model.decoder.step(
+            logits, new_state, _ = model.decode_step(
                 token, state, values, keys, encoder_mask if mask else None
             )
             chosen = tf.argmax(logits, axis=axis, output_type=tf.int32)
@@ -195,7 +195,7 @@ def numpy_rows_loop(model, src_ids, max_length):
         values, state, keys, mask = model.encode(src_ids[row : row + 1])
         token = np.array([START_ID], np.int32)
         for t in range(max_length):
-            logits, state, _ = model.decoder.step(token, state, values, keys, mask)
+            logits, state, _ = model.decode_step(token, state, values, keys, mask)
             token = np.argmax(logits.numpy(), axis=-1).astype(np.int32)
             out[row, t] = token[0]
             if token[0] == END_ID:
@@ -209,7 +209,7 @@ def raw_argmax_fed_back(model, src_ids, max_length):
     token = tf.fill([tf.shape(src_ids)[0]], START_ID)
     done, columns = tf.zeros_like(token, tf.bool), []
     for _ in range(max_length):
-        logits, state, _ = model.decoder.step(token, state, values, keys, mask)
+        logits, state, _ = model.decode_step(token, state, values, keys, mask)
         token = tf.argmax(logits, axis=-1, output_type=tf.int32)
         columns.append(tf.where(done, tf.zeros_like(token), token))
         done = done | (token == END_ID)

@@ -50,33 +50,15 @@ def test_unroll_equals_the_steps(parts):
     assert (weights.numpy()[1, :, 2:] == 0).all()
 
 
-def test_ratio_one_is_teacher_forcing_and_zero_feeds_predictions(parts):
+def test_given_keys_are_used_as_they_are(parts):
+    """``call(keys=...)`` reuses keys computed once (``EncoderDecoder.encode``)."""
     layer, values, mask, tgt_in, state = parts
-    forced, _ = layer(tgt_in, values, state, mask=mask)
-    ratio_one, _ = layer(
-        tgt_in,
-        values,
-        state,
-        mask=mask,
-        teacher_forcing_ratio=tf.constant(1.0),
-        seed=tf.constant([1, 2]),
-    )
-    np.testing.assert_allclose(forced.numpy(), ratio_one.numpy(), atol=1e-6)
-    sampled, _ = layer(
-        tgt_in,
-        values,
-        state,
-        mask=mask,
-        teacher_forcing_ratio=tf.constant(0.0),
-        seed=tf.constant([1, 2]),
-    )
-    np.testing.assert_allclose(sampled.numpy()[:, 0], forced.numpy()[:, 0], atol=1e-6)
-    # ratio 0: the input at step 1 is the argmax of step 0
     keys = layer.precompute_keys(values)
-    _, s, _ = layer.step(tgt_in[:, 0], state, values, keys, mask)
-    own = tf.argmax(forced[:, 0], -1, output_type=tf.int32)
-    expected, _, _ = layer.step(own, s, values, keys, mask)
-    np.testing.assert_allclose(sampled.numpy()[:, 1], expected.numpy(), atol=1e-5)
+    logits, weights = layer(tgt_in, values, state, mask=mask)
+    again, again_weights = layer(tgt_in, values, state, mask=mask, keys=keys)
+    np.testing.assert_allclose(again.numpy(), logits.numpy(), atol=1e-6)
+    other, _ = layer(tgt_in, values, state, mask=mask, keys=keys * 2.0)
+    assert not np.allclose(other.numpy(), logits.numpy())
 
 
 def test_errors_and_config(parts):

@@ -74,7 +74,7 @@ def _sequence_log_prob(model, src_ids, tokens):
     values, state, keys, mask = model.encode(src_ids)
     previous, total = data.START_ID, 0.0
     for token in tokens:
-        logits, state, _ = model.decoder.step(
+        logits, state, _ = model.decode_step(
             np.array([previous], np.int32), state, values, keys, mask
         )
         logits = search._forbid(logits)

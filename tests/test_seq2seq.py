@@ -56,3 +56,27 @@ def test_bidirectional_and_luong_variants(src_ids):
         model = seq2seq.Seq2Seq(20, 12, 8, 16, **kwargs)
         logits = model((src_ids, np.array([[2, 4], [2, 5]], np.int32)))
         assert logits.shape == (2, 2, 12)
+
+
+def test_encode_and_decode_steps_give_the_teacher_forced_call(tiny_model, src_ids):
+    tgt_in = np.array([[2, 4, 5], [2, 6, 0]], np.int32)
+    logits, weights = tiny_model.call_with_attention((src_ids, tgt_in))
+    values, state, keys, mask = tiny_model.encode(src_ids)
+    np.testing.assert_array_equal(mask.numpy(), src_ids != 0)
+    assert keys.shape == (2, 5, 10)  # (batch, src_len, attention_units)
+    for t in range(tgt_in.shape[1]):
+        step_logits, state, step_weights = tiny_model.decode_step(
+            tgt_in[:, t], state, values, keys, mask
+        )
+        np.testing.assert_allclose(step_logits, logits[:, t], atol=1e-5)
+        np.testing.assert_allclose(step_weights, weights[:, t], atol=1e-6)
+
+
+def test_text_and_speech_models_share_one_interface():
+    """Both models inherit encode / decode_step / call from ``EncoderDecoder``."""
+    from s2s_helpers import speech
+
+    shared = ("build", "encode", "decode_step", "call_with_attention", "call")
+    for model_class in (seq2seq.Seq2Seq, speech.SpeechRecognizer):
+        assert issubclass(model_class, seq2seq.EncoderDecoder)
+        assert not set(shared + ("get_config",)) & set(vars(model_class))

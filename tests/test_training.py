@@ -1,3 +1,4 @@
+import collections
 import math
 
 import keras
@@ -6,58 +7,6 @@ import pytest
 import tensorflow as tf
 
 from s2s_helpers import data, losses, seq2seq, training
-
-
-@pytest.mark.parametrize("schedule", ["linear", "exponential", "inverse_sigmoid"])
-def test_schedules_hit_their_end_points_and_decrease(schedule):
-    start, end, total = 1.0, 0.05, 1000
-    values = [
-        training.teacher_forcing_ratio(schedule, s, total, start, end)
-        for s in range(0, 1201, 50)
-    ]
-    assert values[0] == pytest.approx(start)
-    assert training.teacher_forcing_ratio(
-        schedule, total, total, start, end
-    ) == pytest.approx(end)
-    assert values[-1] == pytest.approx(end)  # stays at the end point after total_steps
-    assert all(a >= b - 1e-12 for a, b in zip(values, values[1:]))
-
-
-def test_schedule_shapes_follow_bengio_et_al():
-    total = 1000
-    linear_mid = training.teacher_forcing_ratio("linear", 500, total, 1.0, 0.0)
-    sigmoid_mid = training.teacher_forcing_ratio(
-        "inverse_sigmoid", 500, total, 1.0, 0.0
-    )
-    exp_mid = training.teacher_forcing_ratio("exponential", 500, total, 1.0, 0.01)
-    assert linear_mid == pytest.approx(0.5)
-    assert exp_mid == pytest.approx(0.1)  # geometric mean of the end points
-    assert 0.35 < sigmoid_mid < 0.65  # the midpoint sits at half way
-    assert (
-        training.teacher_forcing_ratio("inverse_sigmoid", 100, total, 1.0, 0.0) > 0.9
-    )  # slow start
-
-
-def test_schedule_errors():
-    with pytest.raises(ValueError, match="schedule must be one of"):
-        training.teacher_forcing_ratio("cosine", 0, 10)
-    with pytest.raises(ValueError, match="end > 0"):
-        training.teacher_forcing_ratio("exponential", 0, 10, 1.0, 0.0)
-    with pytest.raises(ValueError, match="positive"):
-        training.teacher_forcing_ratio("linear", 0, 0)
-
-
-def test_mix_tokens_ratio_end_points_and_frequency():
-    true = tf.fill([10000], 7)
-    predicted = tf.fill([10000], 9)
-    seed = tf.constant([3, 4])
-    assert (training.mix_tokens(true, predicted, 1.0, seed).numpy() == 7).all()
-    assert (training.mix_tokens(true, predicted, 0.0, seed).numpy() == 9).all()
-    mixed = training.mix_tokens(true, predicted, 0.3, seed).numpy()
-    assert abs((mixed == 7).mean() - 0.3) < 0.02  # per position, not one coin for all
-    np.testing.assert_array_equal(
-        mixed, training.mix_tokens(true, predicted, 0.3, seed).numpy()
-    )
 
 
 def _dataset(date_arrays, size=256):
@@ -211,15 +160,8 @@ def test_a_batch_cut_to_its_bucket_trains_exactly_like_the_padded_batch(date_arr
 class NotForXla(seq2seq.Seq2Seq):
     """A model with an op XLA cannot compile (a Python function in the graph)."""
 
-    def call(
-        self,
-        inputs,
-        training=None,
-        teacher_forcing_ratio=None,
-        seed=None,
-        sampling="argmax",
-    ):
-        logits = super().call(inputs, training, teacher_forcing_ratio, seed, sampling)
+    def call(self, inputs, training=None):
+        logits = super().call(inputs, training)
         marker = tf.ensure_shape(
             tf.py_function(lambda: tf.constant(0.0), [], tf.float32), []
         )
@@ -244,14 +186,42 @@ def test_a_step_xla_rejects_falls_back_to_the_plain_graph(date_arrays):
     assert plain._train_step.uses_xla
 
 
+def _step_op_counts(trainer, dataset) -> collections.Counter:
+    """How many ops of each type the train step's graph has, traced for ``dataset``."""
+    (src_spec, tgt_in_spec), tgt_out_spec = dataset.element_spec
+    step = tf.function(trainer.train_step).get_concrete_function(
+        (src_spec, tgt_in_spec),
+        tgt_out_spec,
+        tf.TensorSpec([], tf.float32),
+        tf.TensorSpec([2], tf.int32),
+    )
+    return collections.Counter(op.type for op in step.graph.get_operations())
+
+
+def test_a_ratio_of_one_throughout_builds_no_scheduled_sampling_op(date_arrays):
+    """Teacher forcing all the way: no coin, no own-token argmax in the train step.
+
+    With a schedule, each of the tgt_len - 1 steps after [START] adds one coin
+    draw and one argmax (the model's own token) to the graph.
+    """
+    dataset = _dataset(date_arrays, 64)
+    steps_mixed = dataset.element_spec[1].shape[1] - 1  # tgt_len - 1
+    forced = training.Trainer(_model(date_arrays), "adam", jit_compile=False)
+    scheduled = training.Trainer(
+        _model(date_arrays), "adam", schedule="linear", jit_compile=False
+    )
+    counts = {}
+    for name, trainer in (("forced", forced), ("scheduled", scheduled)):
+        trainer._build(dataset)
+        counts[name] = _step_op_counts(trainer, dataset)
+    assert forced.teacher_forced and not scheduled.teacher_forced
+    assert counts["forced"]["StatelessRandomUniformV2"] == 0
+    assert counts["scheduled"]["StatelessRandomUniformV2"] == steps_mixed
+    extra_argmax = counts["scheduled"]["ArgMax"] - counts["forced"]["ArgMax"]
+    assert extra_argmax == steps_mixed
+
+
 def test_optimizer_names():
     assert isinstance(training.make_optimizer("sgd"), keras.optimizers.SGD)
     with pytest.raises(ValueError, match="optimizer must be one of"):
         training.make_optimizer("adagrad")
-
-
-@pytest.mark.parametrize("total_steps", [10, 1000, 50_000])
-def test_inverse_sigmoid_k_puts_the_midpoint_at_half_the_steps(total_steps):
-    k = training.inverse_sigmoid_k(total_steps)
-    assert k > 1.0
-    assert k * math.log(k) == pytest.approx(total_steps / 2, rel=1e-9)

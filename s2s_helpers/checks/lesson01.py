@@ -268,14 +268,19 @@ def _lookup_properties(name: str, received: list, expected: list) -> None:
             f"and the ids of the known tokens are {shifts.pop()} higher than expected.",
             hints=("How many out-of-vocabulary ids does the layout have?",),
         )
-    if unseen != [1]:
+    if unseen != [data.UNK_ID]:
         fail(
-            f"`{name}` gives unseen tokens {list(UNSEEN)} other ids than [UNK] = 1.",
-            1,
+            f"`{name}` gives unseen tokens {list(UNSEEN)} other ids than "
+            f"[UNK] = {data.UNK_ID}.",
+            data.UNK_ID,
             unseen,
         )
-    if (unk := _ids_of(received, [data.UNK])[0]) != 1:
-        fail(f"`{name}` gives the token '[UNK]' id {unk}, not the [UNK] id.", 1, unk)
+    if (unk := _ids_of(received, [data.UNK])[0]) != data.UNK_ID:
+        fail(
+            f"`{name}` gives the token '[UNK]' id {unk}, not the [UNK] id.",
+            data.UNK_ID,
+            unk,
+        )
     if len(shifts) == 1 and (shift := shifts.pop()) != 0:
         fail(
             f"`{name}`: every known token's id is {shift} too large.",

@@ -200,28 +200,21 @@ def _probe_step(decoder_step) -> dict:
     return runs
 
 
-def _step(decoder, token_ids, state, values, mask, **mistake):
-    """``Decoder.step`` as numpy, or one known mistake: ``query`` ("state",
-    "zeros", "new_state"), ``use_mask``, ``swap``, ``carry``, ``logits_from``."""
-    import tensorflow as tf
-    from keras import ops
-
+def _step(decoder, token_ids, state, values, mask):
+    """The library's ``Decoder.step`` on these arrays, as numpy float64."""
     token_ids, state, values, mask = _tensors(token_ids, state, values, mask)
-    query = mistake.get("query", "state")
     keys = decoder.precompute_keys(values)
-    use_mask = mask if mistake.get("use_mask", True) else None
-    first = tf.zeros_like(state) if query == "zeros" else state
-    context, weights = decoder.attention(first, values, keys=keys, mask=use_mask)
-    embedded = decoder.embedding(token_ids)  # (batch, embedding_dim)
-    parts = [embedded, context] if mistake.get("swap") else [context, embedded]
-    previous = state if mistake.get("carry", True) else tf.zeros_like(state)
-    output, new_state = decoder.cell(ops.concatenate(parts, axis=-1), previous)
-    new_state = _unwrap_state(new_state)
-    if query == "new_state":
-        _, weights = decoder.attention(new_state, values, keys=keys, mask=mask)
-    source = {"output": output, "context": context, "state": state}
-    logits = decoder.output_layer(source[mistake.get("logits_from", "output")])
-    return tuple(to_numpy(x).astype(np.float64) for x in (logits, new_state, weights))
+    result = decoder.step(token_ids, state, values, keys, mask)
+    return tuple(to_numpy(x).astype(np.float64) for x in result)
+
+
+def _weights(decoder, query, values, mask) -> np.ndarray:
+    """The decoder's attention weights for ``query`` (one known mistake's)."""
+    query, values = _tensors(query.astype(np.float32), values)
+    mask = None if mask is None else _tensors(mask)[0]
+    keys = decoder.precompute_keys(values)
+    _, weights = decoder.attention(query, values, keys=keys, mask=mask)
+    return to_numpy(weights).astype(np.float64)
 
 
 def _step_result(result) -> tuple[np.ndarray, ...]:
@@ -248,50 +241,60 @@ def _step_result(result) -> tuple[np.ndarray, ...]:
 
 
 def _step_mistakes(run: tuple, decoder, reference: tuple) -> None:
+    """Name a known mistake, each built from the library's sublayers with one
+    thing changed (the reference itself is ``Decoder.step``)."""
     if all(map(close, run, reference)):
         return
-    args = (decoder, *_step_cases()["base"])
+    token_ids, state, values, mask = _step_cases()["base"]
+    logits, new_state, weights = reference
     name_known_mistake(
         "weights",
         run[2],
-        reference[2],
+        weights,
         {
-            QUERY_IS_NEW_STATE: _step(*args, query="new_state")[2],
-            QUERY_IS_ZERO: _step(*args, query="zeros")[2],
-            **_mask_not_used(_step(*args, use_mask=False)[2]),
+            QUERY_IS_NEW_STATE: _weights(decoder, new_state, values, mask),
+            QUERY_IS_ZERO: _weights(decoder, np.zeros_like(state), values, mask),
+            **_mask_not_used(_weights(decoder, state, values, None)),
         },
     )
     carried = ("Which state goes into the cell: zeros, or the previous `state`?",)
+    zeros = np.zeros_like(state)
     name_known_mistake(
         "new_state",
         run[1],
-        reference[1],
+        new_state,
         {
-            STATE_NOT_CARRIED: Mistake(_step(*args, carry=False)[1], carried),
-            CONCAT_ORDER: _step(*args, swap=True)[1],
+            STATE_NOT_CARRIED: Mistake(
+                _cell_state(decoder, token_ids, zeros, values, weights), carried
+            ),
+            CONCAT_ORDER: _cell_state(decoder, token_ids, state, values, weights, True),
             STATE_UNCHANGED: STATE,
         },
     )
+    context = np.einsum("bs,bsu->bu", weights, values).astype(np.float32)
     name_known_mistake(
         "logits",
         run[0],
-        reference[0],
+        logits,
         {
-            LOGITS_ARE_PROBABILITIES: softmax(reference[0]),
-            LOGITS_FROM_CONTEXT: _step(*args, logits_from="context")[0],
-            LOGITS_FROM_PREVIOUS_STATE: _step(*args, logits_from="state")[0],
+            LOGITS_ARE_PROBABILITIES: softmax(logits),
+            LOGITS_FROM_CONTEXT: to_numpy(decoder.output_layer(context)),
+            LOGITS_FROM_PREVIOUS_STATE: to_numpy(decoder.output_layer(state)),
         },
     )
 
 
-def _cell_state(decoder, token_ids, state, values, weights) -> np.ndarray:
-    """The cell's new state for [context of ``weights``, embedded token], ``state``."""
+def _cell_state(decoder, token_ids, state, values, weights, swap=False) -> np.ndarray:
+    """The cell's new state for [context of ``weights``, embedded token] (or, with
+    ``swap``, the other order) and ``state``."""
     from keras import ops
 
     context = np.einsum("bs,bsu->bu", weights, values).astype(np.float32)
     embedded = decoder.embedding(_tensors(token_ids)[0])
-    inputs = ops.concatenate([context, embedded], axis=-1)
-    return to_numpy(_unwrap_state(decoder.cell(inputs, _tensors(state)[0])[1]))
+    parts = [embedded, context] if swap else [context, embedded]
+    inputs = ops.concatenate(parts, axis=-1)
+    state = _tensors(state.astype(np.float32))[0]
+    return to_numpy(_unwrap_state(decoder.cell(inputs, state)[1]))
 
 
 def _step_properties(runs: dict, decoder) -> None:
@@ -620,14 +623,14 @@ def _forward(model, src_ids, tgt_in_ids, **mistake):
     import tensorflow as tf
 
     src_ids, tgt_in_ids = _tensors(src_ids, tgt_in_ids)
-    values, final_state = model.encoder(src_ids)
+    values, final_state, encoder_mask = model.encoder(src_ids)
     initial = {
         "encoder": final_state,
         "zeros": tf.zeros_like(final_state),
         "last_output": values[:, -1, :],
     }[mistake.get("state", "encoder")]
     mask = {
-        "src": src_ids != 0,
+        "src": encoder_mask,
         "tgt": tgt_in_ids != 0,
         "inverted": src_ids == 0,
         None: None,
@@ -734,12 +737,12 @@ check_encode_decode = exercise(
     hints=(
         "Three things: run the encoder, say where the source's padding is, run "
         "the decoder from where the encoder stopped.",
-        "The encoder returns the values and its final state; the mask is True at "
-        "the source's real tokens; the decoder takes tgt_in_ids, the values, the "
-        "initial state and the mask.",
-        "`values, state = model.encoder(src_ids)`; the mask is `src_ids != 0` "
-        "(the source's padding); then `model.decoder(tgt_in_ids, values, state, "
-        "mask=mask)` returns (logits, weights).",
+        "The encoder returns the values, its final state and the source mask "
+        "(True at the source's real tokens); the decoder takes tgt_in_ids, the "
+        "values, the initial state and the mask.",
+        "`values, state, mask = model.encoder(src_ids)`; then "
+        "`model.decoder(tgt_in_ids, values, state, mask=mask)` returns "
+        "(logits, weights).",
     ),
     axes={**AXES, "src_len": FORWARD_LEN, "tgt_len": FORWARD_LEN},
 )

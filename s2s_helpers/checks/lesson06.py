@@ -492,7 +492,7 @@ def _schedule_value(schedule, step, total, start, end, clip=True) -> float:
         return start + (end - start) * progress
     if schedule == "exponential":
         return start * (end / start) ** progress if end > 0 else math.nan
-    from s2s_helpers.training import inverse_sigmoid_k
+    from s2s_helpers.scheduled_sampling import inverse_sigmoid_k
 
     k = inverse_sigmoid_k(total)
     first, last = k / (k + 1.0), k / (k + math.exp(total / k))
@@ -501,7 +501,7 @@ def _schedule_value(schedule, step, total, start, end, clip=True) -> float:
 
 
 def _raw_sigmoid(step, total) -> float:
-    from s2s_helpers.training import inverse_sigmoid_k
+    from s2s_helpers.scheduled_sampling import inverse_sigmoid_k
 
     k = inverse_sigmoid_k(total)
     return k / (k + math.exp(min(step, total) / k))
@@ -604,7 +604,7 @@ def _schedule_properties(call: str, row, case, expected) -> None:
 
 
 def _judge_schedule(obs: dict) -> str:
-    from s2s_helpers.training import teacher_forcing_ratio
+    from s2s_helpers.scheduled_sampling import teacher_forcing_ratio
 
     values = expect_shape(
         "values",

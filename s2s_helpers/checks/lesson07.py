@@ -108,7 +108,7 @@ def _decode_variant(model, src_ids, max_length, *, feed_start=False, carry_state
     done = np.zeros(batch, bool)
     tokens = np.zeros((batch, max_length), np.int64)
     for t in range(max_length):
-        logits, new_state, _ = model.decoder.step(
+        logits, new_state, _ = model.decode_step(
             tf.constant(token), state, values, keys, mask
         )
         chosen = np.argmax(logits.numpy(), axis=argmax_axis).astype(np.int32)
@@ -130,7 +130,7 @@ GREEDY_MISTAKES = {
         "Each step's input token is the token chosen at the step before.")),
     NOT_CARRIED: (dict(carry_state=False), (
         "Where does the decoder remember what it has written so far?",
-        "`decoder.step` returns a new state: pass it to the next step.")),
+        "`model.decode_step` returns a new state: pass it to the next step.")),
     "takes the argmax over the batch axis (axis 0), not over the vocabulary.": (
         dict(argmax_axis=0), (
             "Which axis of `logits`, (batch, vocab), holds the scores of the tokens?",
@@ -198,13 +198,13 @@ def diagnose_steps(name: str, steps: list, tokens: np.ndarray, padded: bool) -> 
     for t, step in enumerate(steps):
         here = f"at step {t + 1}"
         if t == 0 and not np.all(step["fed"] == START_ID):
-            fail(f"`{name}`: the first token fed to `model.decoder.step` is not "
+            fail(f"`{name}`: the first token fed to `model.decode_step` is not "
                  f"[START] (id {START_ID}).", [START_ID], step["fed"].tolist(),
                  hints=("What does every target sequence start with?",))  # fmt: skip
         if t > 0 and step["state"] != "previous":
             _fail_state(name, here, step["state"])
         if step["mask"] == "none" and padded:
-            fail(f"`{name}`: `model.decoder.step` gets no mask (mask=None) although "
+            fail(f"`{name}`: `model.decode_step` gets no mask (mask=None) although "
                  "the source has padding: attention then also weighs the padding.",
                  hints=("Which of `model.encode`'s results says where the padding "
                         "is?", "Pass the encoder's mask to every step.",))  # fmt: skip
@@ -219,7 +219,7 @@ def _fail_state(name: str, here: str, source: str) -> None:
     if source == "encoder":
         fail(f"`{name}` {NOT_CARRIED} ({here})",
              hints=GREEDY_MISTAKES[NOT_CARRIED][1])  # fmt: skip
-    fail(f"`{name}`: the state given to `model.decoder.step` {here} is not the "
+    fail(f"`{name}`: the state given to `model.decode_step` {here} is not the "
          "state the step before returned.",
          hints=("Each step continues from the state the step before returned.",))  # fmt: skip
 
@@ -231,7 +231,7 @@ def _expect_fed_back(name, here, fed, chosen, live) -> None:
     if np.all(fed[live] == START_ID):
         fail(f"`{name}` {FEEDS_START} ({here})", hints=GREEDY_MISTAKES[FEEDS_START][1])
     row = int(np.argmax(wrong))
-    fail(f"`{name}`: {here} the token fed to `model.decoder.step` is not the token "
+    fail(f"`{name}`: {here} the token fed to `model.decode_step` is not the token "
          f"chosen at the step before (row {row}).", int(chosen[row]), int(fed[row]),
          hints=GREEDY_MISTAKES[FEEDS_START][1])  # fmt: skip
 
@@ -249,7 +249,7 @@ def _expect_argmax(name, here, chosen, argmax, live) -> None:
 
 def fail_ran_past(name: str, max_length: int) -> None:
     fail(f"`{name}` ignores max_length: with max_length={max_length} it kept calling "
-         f"`model.decoder.step` (the check stopped it after {STEP_LIMIT} steps).",
+         f"`model.decode_step` (the check stopped it after {STEP_LIMIT} steps).",
          hints=("How many tokens at most may the output have?",
                 "Loop over `range(max_length)`; stop early at [END]."))  # fmt: skip
 
@@ -362,13 +362,13 @@ check_greedy_translate = exercise(
     judge=_judge_greedy_one,
     hints=(
         "Encode once, then loop: each step feeds the previous token and state to "
-        "`model.decoder.step` and keeps the most likely token.",
+        "`model.decode_step` and keeps the most likely token.",
         "Start from `tf.constant([data.START_ID])`; each step returns logits and a "
         "new state: the argmax over the vocabulary is the next token, and both go "
         "into the next step. Stop after [END] or max_length steps.",
         "`values, state, keys, mask = model.encode(src_ids)`, `token = "
         "tf.constant([data.START_ID])`. In a loop of max_length steps: `logits, "
-        "state, _ = model.decoder.step(token, state, values, keys, mask)`, "
+        "state, _ = model.decode_step(token, state, values, keys, mask)`, "
         "`token = tf.argmax(logits, axis=-1, output_type=tf.int32)`, append "
         "`int(token[0])`, and `break` once it is `data.END_ID`.",
     ),

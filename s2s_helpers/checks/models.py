@@ -3,7 +3,7 @@
 Checks of lessons 04, 06 and 07 need a built ``Seq2Seq`` small enough to run
 in milliseconds, with weights that do not depend on Keras' random state; the
 inference checks also watch, through ``RecordingModel``, how the learner's
-loop calls the decoder.
+loop calls ``decode_step``.
 
 Taught in: lessons/04_decoder.ipynb
 """
@@ -57,24 +57,8 @@ class TooManySteps(Exception):
     """The learner's loop ran more decoder steps than allowed: the probe stops it."""
 
 
-class _RecordingDecoder:
-    """``model.decoder`` as the learner sees it: ``step`` is recorded."""
-
-    def __init__(self, decoder, recorder: "RecordingModel"):
-        self._decoder, self._recorder = decoder, recorder
-
-    def __getattr__(self, name):
-        return getattr(self.__dict__["_decoder"], name)
-
-    def step(self, token_ids, state, values, keys, mask=None, training=None):
-        self._recorder.before_step()
-        out = self._decoder.step(token_ids, state, values, keys, mask, training)
-        self._recorder.record(token_ids, state, mask, out)
-        return out
-
-
 class RecordingModel:
-    """The check's model as the learner's code sees it; records eager decoder steps.
+    """The check's model as the learner's code sees it; records eager ``decode_step``s.
 
     Each step records: ``fed`` (the tokens given, `(batch,)`), ``state``
     ("encoder", "previous" (the state the step before returned) or "other"),
@@ -87,7 +71,6 @@ class RecordingModel:
     def __init__(self, model, step_limit: int = 40):
         self._model = model
         self.step_limit = step_limit
-        self.decoder = _RecordingDecoder(model.decoder, self)
         self.steps: list[dict] = []
         self.compiled = False
         self._encoded = self._previous = None
@@ -105,12 +88,15 @@ class RecordingModel:
             self._encoded = (to_numpy(out[1]), out[3])
         return out
 
-    def before_step(self) -> None:
+    def decode_step(self, token_ids, state, values, keys, mask=None, training=None):
         self._count += 1
         if _eager() and self._count > self.step_limit:
             raise TooManySteps(f"more than {self.step_limit} decoder steps")
+        out = self._model.decode_step(token_ids, state, values, keys, mask, training)
+        self._record(token_ids, state, mask, out)
+        return out
 
-    def record(self, token_ids, state, mask, out) -> None:
+    def _record(self, token_ids, state, mask, out) -> None:
         if not _eager():
             self.compiled = True
             return
