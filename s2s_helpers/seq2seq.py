@@ -121,7 +121,10 @@ class Seq2Seq(EncoderDecoder):
             (``attention_units`` defaults to ``units``).
         bidirectional: bidirectional encoder.
         attention: "bahdanau", "luong" or "luong_dot".
-        dropout_rate: encoder embedding dropout.
+        dropout_rate: dropout on the encoder's embeddings and on the
+            decoder's output-layer input, during training.
+        output_context: the decoder's output layer reads ``[output; context]``
+            (default) or, as in the classic tutorial, the GRU output alone.
 
     Call arguments:
         inputs: ``(src_ids (batch, src_len), tgt_in_ids (batch, tgt_len))``.
@@ -140,12 +143,21 @@ class Seq2Seq(EncoderDecoder):
         bidirectional: bool = False,
         attention: str = "bahdanau",
         dropout_rate: float = 0.0,
+        output_context: bool = True,
         **kwargs,
     ):
         attention_units = attention_units or units
         super().__init__(
             Encoder(src_vocab_size, embedding_dim, units, bidirectional, dropout_rate),
-            Decoder(tgt_vocab_size, embedding_dim, units, attention_units, attention),
+            Decoder(
+                tgt_vocab_size,
+                embedding_dim,
+                units,
+                attention_units,
+                attention,
+                output_context=output_context,
+                dropout_rate=dropout_rate,
+            ),
             {
                 "src_vocab_size": src_vocab_size,
                 "tgt_vocab_size": tgt_vocab_size,
@@ -155,6 +167,7 @@ class Seq2Seq(EncoderDecoder):
                 "bidirectional": bidirectional,
                 "attention": attention,
                 "dropout_rate": dropout_rate,
+                "output_context": output_context,
             },
             **kwargs,
         )

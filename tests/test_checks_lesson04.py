@@ -56,8 +56,15 @@ def make_step(
         output, new_state = decoder.cell(
             inputs, state if carry else tf.zeros_like(state)
         )
-        source = {"output": output, "context": context_, "state": state}[logits_from]
-        logits = decoder.output_layer(source)
+        features = {
+            "output": [output, context_],
+            "swapped": [context_, output],
+            "state": [state, context_],
+        }.get(logits_from)
+        if logits_from == "alone":  # the classic layer: the cell's output only
+            logits = decoder.output_layer(output)
+        else:
+            logits = decoder.output_layer(ops.concatenate(features, axis=-1))
         if squash:
             logits = tf.tanh(logits)
         if softmax:
@@ -104,7 +111,10 @@ STEP_MISTAKES = {
     "query is zeros": (make_step(query="zeros"), "all-zeros attention query"),
     "concat order": (make_step(swap=True), "wrong order"),
     "concat axis": (make_step(concat_axis=0), "differ along axis 1"),
-    "logits from context": (make_step(logits_from="context"), "come from the context"),
+    "output and context swapped": (
+        make_step(logits_from="swapped"),
+        "reads the cell's output first",
+    ),
     "logits from previous state": (make_step(logits_from="state"), "previous state"),
     "softmax": (make_step(softmax=True), "probabilities"),
     "no mask": (make_step(use_mask=False), "an attention given no mask"),
@@ -121,6 +131,10 @@ STEP_MISTAKES = {
     ),
     "inverted mask": (make_step(invert=True), "all the weight on padding"),
     "tanh on the logits": (make_step(squash=True), "not `decoder.output_layer`"),
+    "logits from the output alone (the classic layer)": (
+        make_step(logits_from="alone"),
+        "layer `output_layer` expects 12 features on the last axis",
+    ),
     "the token as a column": (
         make_step(token="column"),
         "Ranks of all input tensors should match",
@@ -164,7 +178,8 @@ def step_with_keys_recomputed_and_state_as_output(
     inputs = tf.concat([context, decoder.embedding(token_ids)], -1)
     _, new_state = decoder.cell(inputs, [state])
     new_state = new_state[0] if isinstance(new_state, list) else new_state
-    return decoder.output_layer(new_state), new_state, weights
+    logits = decoder.output_layer(tf.concat([new_state, context], -1))
+    return logits, new_state, weights
 
 
 @pytest.mark.parametrize(

@@ -24,6 +24,10 @@ _MATMUL = re.compile(
     r"Matrix size-incompatible: In\[0\]: \[([\d,\s]*)\], In\[1\]: \[([\d,\s]*)\]"
 )
 _CONCAT = re.compile(r"ConcatOp : Dimension (\d+) in both shapes must be equal")
+_LAYER_INPUT = re.compile(
+    r"of layer '([^']+)' is incompatible with the layer: expected axis -1 of input "
+    r"shape to have value (\d+), but received input with shape \(([\d,\s]*)\)"
+)
 _LIBRARY_PARTS = ("site-packages", "dist-packages", "__autograph_generated", "<frozen")
 
 
@@ -60,6 +64,12 @@ def plain_message(
         return (
             f"concatenation of tensors whose sizes differ along axis {match.group(1)} "
             "(only the concatenation axis may differ)"
+        )
+    if match := _LAYER_INPUT.search(text):
+        layer, size, shape = match.groups()
+        return (
+            f"layer `{layer}` expects {size} features on the last axis; it received "
+            f"shape {_shape(shape, axis_names)}"
         )
     line = " ".join(text.split())
     return line if len(line) <= MAX_MESSAGE else line[: MAX_MESSAGE - 3] + "..."

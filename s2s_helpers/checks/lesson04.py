@@ -173,7 +173,10 @@ STATE_UNCHANGED = "this is the previous state, unchanged, not the cell's new sta
 LOGITS_ARE_PROBABILITIES = (
     "these are probabilities (the softmax of the logits); the loss takes logits."
 )
-LOGITS_FROM_CONTEXT = "the logits come from the context vector, not the cell's output."
+LOGITS_OUTPUT_CONTEXT_SWAPPED = (
+    "`decoder.output_layer` got [context ; output]: it reads the cell's output "
+    "first, then the context."
+)
 LOGITS_FROM_PREVIOUS_STATE = (
     "the logits come from the previous state, not the cell's new output."
 )
@@ -278,10 +281,16 @@ def _step_mistakes(run: tuple, decoder, reference: tuple) -> None:
         logits,
         {
             LOGITS_ARE_PROBABILITIES: softmax(logits),
-            LOGITS_FROM_CONTEXT: to_numpy(decoder.output_layer(context)),
-            LOGITS_FROM_PREVIOUS_STATE: to_numpy(decoder.output_layer(state)),
+            LOGITS_OUTPUT_CONTEXT_SWAPPED: _scores(decoder, context, new_state),
+            LOGITS_FROM_PREVIOUS_STATE: _scores(decoder, state, context),
         },
     )
+
+
+def _scores(decoder, first, second) -> np.ndarray:
+    """``decoder.output_layer`` of ``[first ; second]`` (step 4's input)."""
+    joined = np.concatenate([first, second], axis=-1).astype(np.float32)
+    return to_numpy(decoder.output_layer(_tensors(joined)[0]))
 
 
 def _cell_state(decoder, token_ids, state, values, weights, swap=False) -> np.ndarray:
@@ -309,18 +318,19 @@ def _step_properties(runs: dict, decoder) -> None:
     token = "the embedded previous token goes into the GRU cell."
     changed = runs["tokens_changed"][1]
     expect_changes("new_state", new_state, changed, "`token_ids` change", token)
-    from_state = to_numpy(decoder.output_layer(new_state.astype(np.float32)))
-    if not close(logits, from_state):
-        fail(
-            "`logits` are not `decoder.output_layer` of the new state you return "
-            "(a GRU cell's output is its new state)."
-        )
     token_ids, state, values, _ = cases["base"]
+    context = np.einsum("bs,bsu->bu", weights, values)
     if not close(new_state, _cell_state(decoder, token_ids, state, values, weights)):
         fail(
             "`new_state` is not the GRU cell's new state for [context, embedded "
             "token] from the previous `state`, with the context the weighted sum "
             "of `values` under the weights you return."
+        )
+    if not close(logits, _scores(decoder, new_state, context)):
+        fail(
+            "`logits` are not `decoder.output_layer` of [output ; context]: the "
+            "new state you return (a GRU cell's output is its new state) joined "
+            "with the context of the weights you return."
         )
 
 
@@ -352,12 +362,13 @@ check_decoder_step = exercise(
         "scores over the vocabulary. What does each step take in?",
         "The attention query is the *previous* `state`; the GRU cell gets "
         "[context, embedded token] joined along the last axis and the previous "
-        "`state`; the output layer turns the cell's output into logits.",
+        "`state`; the output layer turns [the cell's output ; the context] "
+        "into logits.",
         "Follow the four numbered steps: attention with the previous `state` as "
         "the query; `decoder.embedding(token_ids)`; join context and embedding "
         "with `ops.concatenate([...], axis=-1)` (context first) and give that and "
-        "the previous `state` to `decoder.cell`; `decoder.output_layer` on the "
-        "cell's output.",
+        "the previous `state` to `decoder.cell`; `decoder.output_layer` on "
+        "`ops.concatenate([output, context], axis=-1)`.",
     ),
     axes=AXES,
 )
