@@ -17,7 +17,7 @@ Pitfall: a random split of verses leaks neighbouring verses (and the repeated
 formulas of a chapter) into the test set. ``split_by_chapter`` holds out whole
 chapters, so test verses come from passages the model never saw.
 
-Taught in: lessons/08_translation.ipynb, lessons/09_dialogue.ipynb
+Taught in: lessons/08_translation.ipynb (the dialogues are used again in lesson 09)
 """
 
 import dataclasses

@@ -142,6 +142,34 @@ class Vocabulary:
         return cls(**json.loads(Path(path).read_text(encoding="utf-8")))
 
 
+# Vocabulary kinds by the ``kind`` of their config; another kind registers itself
+# here when its module is imported (``subwords`` adds "subword", lesson 08).
+VOCABULARY_KINDS: dict[str, type] = {}
+
+
+def vocabulary_from_config(config: dict):
+    """The vocabulary that a ``to_config()`` dict describes, of any kind.
+
+    Args:
+        config: ``Vocabulary.to_config()`` (no ``kind``: a word or character
+            vocabulary) or the config of a registered kind (``VOCABULARY_KINDS``).
+
+    Raises:
+        ValueError: a kind that no imported module registered.
+    """
+    config = dict(config)
+    kind = config.get("kind")
+    if kind is None:
+        return Vocabulary(**config)
+    if kind not in VOCABULARY_KINDS:
+        raise ValueError(
+            f"expected a vocabulary config without a kind or of a registered kind "
+            f"{sorted(VOCABULARY_KINDS)}; received kind {kind!r}. A 'subword' "
+            "vocabulary needs `import s2s_helpers.subwords` first."
+        )
+    return VOCABULARY_KINDS[kind].from_config(config)
+
+
 def _split(text: str, level: str, standardize: bool) -> list[str]:
     if standardize:
         text = normalize(text)

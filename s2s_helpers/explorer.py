@@ -274,5 +274,5 @@ def _decode_step(model, source, beams):
     values, keys, mask = (np.repeat(np.asarray(x), count, axis=0) for x in source)
     tokens = np.array([ids[-1] if ids else START_ID for ids, _, _ in beams], np.int32)
     states = np.stack([state for _, _, state in beams])  # (n, units)
-    logits, new_states, _ = model.decoder.step(tokens, states, values, keys, mask)
+    logits, new_states, _ = model.decode_step(tokens, states, values, keys, mask)
     return allowed_log_probabilities(np.asarray(logits)), np.asarray(new_states)

@@ -29,6 +29,7 @@ import json
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from s2s_helpers import data
 from s2s_helpers.corpora import require
 from s2s_helpers.data import (
     END,
@@ -199,7 +200,7 @@ class SubwordVocabulary:
         if config.get("kind") != KIND:
             raise ValueError(
                 f"expected a config with kind {KIND!r}, received kind "
-                f"{config.get('kind')!r}. Use vocabulary_from_config for any kind."
+                f"{config.get('kind')!r}. Use data.vocabulary_from_config for any kind."
             )
         model_proto = base64.b64decode(config["model_proto"])
         return cls(model_proto, standardize=config.get("standardize", True))
@@ -237,26 +238,7 @@ def _trainer_options(vocab_size: int, model_type: str) -> dict:
     )
 
 
-def vocabulary_from_config(config: dict) -> Vocabulary | SubwordVocabulary:
-    """Either kind of vocabulary from its ``to_config()`` dict.
-
-    Args:
-        config: ``SubwordVocabulary.to_config()`` (``kind`` "subword") or
-            ``data.Vocabulary.to_config()`` (no ``kind``, or ``kind`` "word").
-
-    Raises:
-        ValueError: an unknown ``kind``.
-    """
-    config = dict(config)
-    kind = config.pop("kind", "word")
-    if kind == KIND:
-        return SubwordVocabulary.from_config({"kind": KIND, **config})
-    if kind == "word":
-        return Vocabulary(**config)
-    raise ValueError(
-        f"expected a vocabulary config of kind 'word' (or no kind) or {KIND!r}, "
-        f"received kind {kind!r}."
-    )
+data.VOCABULARY_KINDS[KIND] = SubwordVocabulary  # data.vocabulary_from_config
 
 
 def oov_rate(texts: Sequence[str], vocab: Vocabulary | SubwordVocabulary) -> float:

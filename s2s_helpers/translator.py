@@ -20,7 +20,7 @@ import numpy as np
 import tensorflow as tf
 
 from s2s_helpers import search
-from s2s_helpers.data import END, UNK_ID, Vocabulary
+from s2s_helpers.data import END, UNK_ID, Vocabulary, vocabulary_from_config
 from s2s_helpers.seq2seq import Seq2Seq
 
 METHODS = ("greedy", "beam", "sample")
@@ -215,8 +215,8 @@ class Translator:
         model = keras.models.load_model(directory / "model.keras")
         return cls(
             model,
-            Vocabulary(**settings["src_vocab"]),
-            Vocabulary(**settings["tgt_vocab"]),
+            vocabulary_from_config(settings["src_vocab"]),
+            vocabulary_from_config(settings["tgt_vocab"]),
             settings["max_src_len"],
             settings["max_tgt_len"],
         )

@@ -86,6 +86,8 @@ def _documents():
     yield from (ROOT / "README.md", ROOT / "Makefile")
     yield from PACKAGE.glob("*.py")
     yield from (ROOT / "tests").glob("test_*.py")
+    for folder in ("solutions", "lessons"):
+        yield from (ROOT / folder).glob("*.ipynb")
 
 
 def test_reproducing_commands_use_the_entry_point():

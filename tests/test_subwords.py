@@ -157,7 +157,7 @@ def test_save_load_and_config_round_trip(vocab, tmp_path):
         assert loaded.encode(loaded.tokenize(text)) == vocab.encode(
             vocab.tokenize(text)
         )
-    again = subwords.vocabulary_from_config(config)
+    again = data.vocabulary_from_config(config)
     assert isinstance(again, subwords.SubwordVocabulary)
     assert again.tokens == vocab.tokens
 
@@ -172,10 +172,10 @@ def test_a_missing_sentencepiece_names_the_extra(monkeypatch):
 
 def test_vocabulary_from_config_loads_word_vocabularies_too():
     words = data.Vocabulary(["la", "luz"], level="word")
-    loaded = subwords.vocabulary_from_config(words.to_config())
+    loaded = data.vocabulary_from_config(words.to_config())
     assert isinstance(loaded, data.Vocabulary) and loaded.tokens == ["la", "luz"]
     with pytest.raises(ValueError, match="received kind 'bytes'"):
-        subwords.vocabulary_from_config({"kind": "bytes"})
+        data.vocabulary_from_config({"kind": "bytes"})
 
 
 def test_encode_pairs_works_with_subword_vocabularies(vocab):
