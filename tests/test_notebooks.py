@@ -384,3 +384,20 @@ def test_notebooks_use_only_public_names_of_s2s_helpers(path):
         f"{path.name} names private parts of s2s_helpers: {used}; expected public "
         "names only (learners read them). Use or add a public name instead."
     )
+
+
+MAX_CELL_LINES = 15  # STYLE.md: a code cell holds one idea
+
+
+@pytest.mark.parametrize(
+    "path", sorted(SOLUTIONS.glob("*.ipynb")), ids=lambda p: p.stem
+)
+def test_code_cells_are_at_most_fifteen_lines(path):
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    long = [
+        (cell.get("id"), len("".join(cell["source"]).splitlines()))
+        for cell in notebook["cells"]
+        if cell["cell_type"] == "code"
+        and len("".join(cell["source"]).splitlines()) > MAX_CELL_LINES
+    ]
+    assert long == [], f"code cells over {MAX_CELL_LINES} lines (id, lines): {long}"
