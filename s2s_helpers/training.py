@@ -12,7 +12,9 @@ Taught in: lessons/06_teacher_forcing.ipynb
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import time
 import warnings
 from pathlib import Path
 from typing import Callable
@@ -38,6 +40,63 @@ def make_optimizer(name: str = "adam", learning_rate: float | None = None):
     if name == "rmsprop":
         return keras.optimizers.RMSprop(rate, clipnorm=5.0)
     return keras.optimizers.SGD(rate, momentum=0.9, clipnorm=5.0)
+
+
+@dataclasses.dataclass
+class Plateau:
+    """Early stopping and learning-rate decay on a held-out metric, best weights kept.
+
+    After each epoch ``Trainer.fit`` hands the epoch's record to ``update``. An
+    epoch that improves ``monitor`` is the new best (its weights are copied);
+    after one that does not, the learning rate is multiplied by ``lr_factor``,
+    and after ``patience`` of them in a row training stops. ``fit`` then puts
+    the best epoch's weights back (``restore_best``).
+
+    Args:
+        monitor: a key of the history, e.g. "val_loss" (a key with "loss" in it:
+            lower is better) or "val_bleu" (any other key: higher is better).
+        patience: epochs without improvement before stopping; None never stops.
+        lr_factor: multiply the learning rate by this after an epoch without
+            improvement; None keeps it.
+        restore_best: give the model the best epoch's weights at the end.
+    """
+
+    monitor: str = "val_loss"
+    patience: int | None = 3
+    lr_factor: float | None = None
+    restore_best: bool = True
+    best: float | None = None
+    best_epoch: int | None = None
+    wait: int = 0
+    weights: list | None = dataclasses.field(default=None, repr=False)
+
+    def update(self, record: dict[str, float], epoch: int, model, optimizer) -> bool:
+        """Note one epoch (numbered from 1); True when training should stop."""
+        if self.monitor not in record:
+            raise ValueError(
+                f"Plateau monitors {self.monitor!r}, but the epoch recorded only "
+                f"{sorted(record)}: give fit the val_data or val_fn that measure it."
+            )
+        value, lower = record[self.monitor], "loss" in self.monitor
+        if self.best is None or (value < self.best if lower else value > self.best):
+            self.best, self.best_epoch, self.wait = value, epoch, 0
+            if self.restore_best:
+                self.weights = [np.array(w) for w in model.get_weights()]
+            return False
+        self.wait += 1
+        if self.lr_factor is not None:
+            if not isinstance(optimizer.learning_rate, keras.Variable):
+                raise ValueError(
+                    "lr_factor needs an optimizer with a constant learning rate; "
+                    f"received {type(optimizer.learning_rate).__name__}."
+                )
+            optimizer.learning_rate.assign(optimizer.learning_rate * self.lr_factor)
+        return self.patience is not None and self.wait >= self.patience
+
+    def restore(self, model) -> None:
+        """Give ``model`` the best epoch's weights (when ``restore_best``)."""
+        if self.restore_best and self.weights is not None:
+            model.set_weights(self.weights)
 
 
 class Trainer:
@@ -96,6 +155,7 @@ class Trainer:
         self._eval_step = None
         self._manager = None
         self.trace_count = 0
+        self.train_seconds = 0.0  # training time of the last fit, validation excluded
 
     # --- the compiled steps -----------------------------------------------------
 
@@ -217,6 +277,8 @@ class Trainer:
         val_data=None,
         val_fn: Callable[[object], dict[str, float]] | None = None,
         verbose: int = 1,
+        plateau: Plateau | None = None,
+        time_budget: float | None = None,
     ) -> dict[str, list[float]]:
         """Train up to ``epochs`` in total (a resumed run continues its count).
 
@@ -226,6 +288,10 @@ class Trainer:
             val_fn: optional ``fn(model) -> dict`` of extra held-out metrics,
                 e.g. free-running exact match, recorded with a ``val_`` prefix.
             verbose: 1 for a progress bar per epoch, 0 for silence.
+            plateau: early stopping / learning-rate decay on a held-out metric,
+                the best epoch's weights restored at the end (``Plateau``).
+            time_budget: seconds of training (validation not counted); the
+                epoch running when it is spent ends after its current step.
 
         Returns:
             the history: a list per metric, one value per epoch.
@@ -233,12 +299,15 @@ class Trainer:
         self._compile(train_data)
         steps_per_epoch = int(train_data.cardinality().numpy())
         total_steps = max(1, steps_per_epoch * epochs)
-        while int(self.epoch.numpy()) < epochs:
+        self.train_seconds, stop = 0.0, False
+        while int(self.epoch.numpy()) < epochs and not stop:
             if verbose:
                 print(f"Epoch {int(self.epoch.numpy()) + 1}/{epochs}")
+            left = None if time_budget is None else time_budget - self.train_seconds
             record = self._train_epoch(
-                train_data, steps_per_epoch, total_steps, verbose
+                train_data, steps_per_epoch, total_steps, verbose, left
             )
+            stop = time_budget is not None and self.train_seconds >= time_budget
             record.update(self._validate(val_data, val_fn))
             for key, value in record.items():
                 self.history.setdefault(key, []).append(float(value))
@@ -247,13 +316,24 @@ class Trainer:
                 print("  " + "  ".join(
                     f"{k}={v:.4f}" for k, v in record.items() if k.startswith("val_")
                 ))  # fmt: skip
+            if plateau is not None:
+                epoch = int(self.epoch.numpy())
+                stop = plateau.update(record, epoch, self.model, self.optimizer) or stop
             self._save()
+        if plateau is not None:
+            plateau.restore(self.model)
         return self.history
 
     def _train_epoch(
-        self, train_data, steps_per_epoch: int, total_steps: int, verbose: int
+        self,
+        train_data,
+        steps_per_epoch: int,
+        total_steps: int,
+        verbose: int,
+        seconds_left: float | None = None,
     ) -> dict[str, float]:
-        """One pass over ``train_data``: mean loss and accuracy, the last ratio."""
+        """One pass over ``train_data`` (cut short when ``seconds_left`` run out):
+        mean loss and accuracy, the last ratio; adds its time to ``train_seconds``."""
         bar = keras.utils.Progbar(
             steps_per_epoch if steps_per_epoch > 0 else None,
             verbose=verbose,
@@ -261,6 +341,7 @@ class Trainer:
         )
         totals, count = np.zeros(2), 0
         ratio = self.current_ratio(total_steps)
+        started = time.perf_counter()
         for inputs, tgt_out_ids in train_data:
             ratio = self.current_ratio(total_steps)
             loss, accuracy = self._run_step(inputs, tgt_out_ids, ratio)
@@ -269,6 +350,11 @@ class Trainer:
             bar.update(
                 count, [("loss", loss), ("accuracy", accuracy), ("ratio", ratio)]
             )
+            if seconds_left is not None and (
+                time.perf_counter() - started >= seconds_left
+            ):
+                break
+        self.train_seconds += time.perf_counter() - started
         return {
             "loss": totals[0] / max(count, 1),
             "accuracy": totals[1] / max(count, 1),

@@ -225,3 +225,52 @@ def test_optimizer_names():
     assert isinstance(training.make_optimizer("sgd"), keras.optimizers.SGD)
     with pytest.raises(ValueError, match="optimizer must be one of"):
         training.make_optimizer("adagrad")
+
+
+def _scripted(values):
+    """A val_fn that reports the given scores epoch after epoch and keeps, for
+    each epoch, a copy of the weights it was scored with."""
+    seen = []
+
+    def val_fn(model):
+        seen.append([np.array(w) for w in model.get_weights()])
+        return {"score": values[len(seen) - 1]}
+
+    return val_fn, seen
+
+
+def test_plateau_stops_restores_the_best_weights_and_lowers_the_rate(date_arrays):
+    dataset = _dataset(date_arrays, 128)
+    model = _model(date_arrays)
+    optimizer = keras.optimizers.SGD(0.5)
+    trainer = training.Trainer(model, optimizer, jit_compile=False)
+    val_fn, seen = _scripted([0.1, 0.4, 0.3, 0.2, 0.9, 0.95])  # best: epoch 2
+    plateau = training.Plateau("val_score", patience=2, lr_factor=0.5)
+    history = trainer.fit(dataset, 6, val_fn=val_fn, verbose=0, plateau=plateau)
+    assert len(history["loss"]) == 4  # epochs 3 and 4 did not improve: stop
+    assert plateau.best_epoch == 2 and plateau.best == pytest.approx(0.4)
+    for restored, best in zip(model.get_weights(), seen[1]):
+        np.testing.assert_array_equal(restored, best)
+    assert not all(np.array_equal(a, b) for a, b in zip(seen[1], seen[3]))
+    assert float(optimizer.learning_rate.numpy()) == pytest.approx(0.5 * 0.5 * 0.5)
+
+
+def test_plateau_on_a_loss_prefers_lower_and_names_a_missing_metric(date_arrays):
+    plateau = training.Plateau("val_loss", patience=None)
+    model = _model(date_arrays)
+    model(next(iter(_dataset(date_arrays, 64)))[0])
+    optimizer = keras.optimizers.SGD(0.1)
+    assert not plateau.update({"val_loss": 2.0}, 1, model, optimizer)
+    assert not plateau.update({"val_loss": 1.0}, 2, model, optimizer)
+    assert not plateau.update({"val_loss": 3.0}, 3, model, optimizer)  # no patience
+    assert plateau.best_epoch == 2 and plateau.wait == 1
+    with pytest.raises(ValueError, match="monitors 'val_bleu'.*val_fn"):
+        training.Plateau("val_bleu").update({"loss": 1.0}, 1, model, optimizer)
+
+
+def test_a_time_budget_ends_training_after_the_current_step(date_arrays):
+    dataset = _dataset(date_arrays, 256)  # 4 steps per epoch
+    trainer = training.Trainer(_model(date_arrays), "adam", jit_compile=False)
+    history = trainer.fit(dataset, 5, verbose=0, time_budget=0.0)
+    assert len(history["loss"]) == 1 and int(trainer.step.numpy()) == 1
+    assert trainer.train_seconds > 0
