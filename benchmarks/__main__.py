@@ -23,6 +23,7 @@ BENCHMARKS = {
     "applications": "lessons 08-10 in full mode: BLEU, dialogue replies, CER/WER",
     "lesson_claims": "the ranges behind lesson 06's stated numbers, over seeds",
     "grading": "what `s2s-course grade` costs per notebook: sandbox, pool, Dask",
+    "step_efficiency": "a training step's FLOP/s vs the matrix-product ceiling",
 }
 USAGE = "usage: python -m benchmarks [--list | NAME [OPTIONS] | all [--no-write]]"
 

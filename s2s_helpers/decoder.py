@@ -17,9 +17,10 @@ the classic layer.
 
 Teacher forcing knows every input token in advance, so the unroll runs steps
 1-3 in a loop and step 4 once, on all the stacked outputs: one large matrix
-product instead of ``tgt_len`` small ones. The loop is a ``tf.while_loop``
-whose length is the batch's own ``tgt_len``, so batches cut to their longest
-target (``data.make_dataset(buckets=...)``) run without retracing.
+product instead of ``tgt_len`` small ones. With a known ``tgt_len`` the loop
+is unrolled (XLA compiles it); with an unknown one (batches cut to their own
+longest target) it is a ``tf.while_loop`` as long as the batch's targets, so
+such batches run without retracing.
 
 Seed bug 1: the classic decoder called its GRU without ``initial_state``, so
 the recurrent state restarted from zeros at every step and only the attention
@@ -170,8 +171,6 @@ class Decoder(keras.layers.Layer):
         return self.output_layer(self.dropout(features, training=training))
 
     def call(self, tgt_in_ids, values, state, mask=None, keys=None, training=None):
-        import tensorflow as tf
-
         if len(tgt_in_ids.shape) != 2:
             raise ValueError(
                 "Decoder expects tgt_in_ids of shape (batch, tgt_len); received "
@@ -179,34 +178,45 @@ class Decoder(keras.layers.Layer):
             )
         if keys is None:
             keys = self.precompute_keys(values)  # once per source batch (seed bug 6)
+        source = (values, keys, mask, training)
+        if tgt_in_ids.shape[1] is None:  # each batch its own length
+            steps = self._symbolic_loop(tgt_in_ids, state, source)
+        else:  # a known length: an unrolled loop, which XLA compiles
+            steps = self._unrolled_loop(tgt_in_ids, state, source)
+        outputs, contexts, weights = steps  # each (batch, tgt_len, ...)
+        return self.project(outputs, contexts, training), weights
+
+    def _unrolled_loop(self, tgt_in_ids, state, source):
+        """Steps 1-3 for every position (teacher forcing: the true token)."""
+        values, keys, mask, training = source
+        steps = []
+        for t in range(tgt_in_ids.shape[1]):
+            output, state, context, weights = self.recur(
+                tgt_in_ids[:, t], state, values, keys, mask, training
+            )
+            steps.append((output, context, weights))
+        return [ops.stack(parts, axis=1) for parts in zip(*steps)]
+
+    def _symbolic_loop(self, tgt_in_ids, state, source):
+        """The same loop as a ``tf.while_loop`` as long as ``tgt_in_ids``."""
+        import tensorflow as tf
+
+        values, keys, mask, training = source
         tgt_len = tf.shape(tgt_in_ids)[1]
+
+        def one_step(t, state, *stacks):
+            output, state, context, weights = self.recur(
+                tgt_in_ids[:, t], state, values, keys, mask, training
+            )
+            parts = (output, context, weights)
+            return (t + 1, state, *(s.write(t, x) for s, x in zip(stacks, parts)))
+
         stacks = [tf.TensorArray(values.dtype, size=tgt_len) for _ in range(3)]
-
-        def one_step(t, state, outputs, contexts, weights):
-            output, state, context, step_weights = self.recur(
-                tgt_in_ids[:, t],
-                state,
-                values,
-                keys,
-                mask,
-                training,  # teacher forcing
-            )
-            return (
-                t + 1,
-                state,
-                outputs.write(t, output),
-                contexts.write(t, context),
-                weights.write(t, step_weights),
-            )
-
         _, _, *stacks = tf.while_loop(
             lambda t, *_: t < tgt_len, one_step, (tf.constant(0), state, *stacks)
         )
         # (tgt_len, batch, ...) -> (batch, tgt_len, ...)
-        outputs, contexts, weights = (
-            tf.transpose(stack.stack(), [1, 0, 2]) for stack in stacks
-        )
-        return self.project(outputs, contexts, training), weights
+        return [tf.transpose(stack.stack(), [1, 0, 2]) for stack in stacks]
 
     def compute_mask(self, *args, **kwargs):
         return None

@@ -69,3 +69,33 @@ def test_errors_and_config(parts):
         layer(tgt_in[0], values, state, mask=mask)
     clone = decoder.Decoder.from_config(layer.get_config())
     assert clone.get_config() == layer.get_config()
+
+
+def test_an_unknown_tgt_len_loops_symbolically_to_the_same_result(parts):
+    """Batches cut to their own length: the tf.while_loop gives the unrolled
+    loop's logits and weights, and one trace serves every length."""
+    layer, values, mask, tgt_in, state = parts
+    spec = tf.TensorSpec([None, None], tf.int32)
+
+    @tf.function(input_signature=[spec])
+    def symbolic(ids):
+        return layer(ids, values, state, mask=mask)
+
+    for length in (4, 2):
+        expected = layer(tgt_in[:, :length], values, state, mask=mask)
+        for got, want in zip(symbolic(tgt_in[:, :length]), expected):
+            np.testing.assert_allclose(got.numpy(), want.numpy(), atol=1e-5)
+    assert symbolic.experimental_get_tracing_count() == 1
+
+
+def test_the_output_layer_reads_output_and_context(parts):
+    layer, values, mask, tgt_in, state = parts
+    keys = layer.precompute_keys(values)
+    output, new_state, context, _ = layer.recur(tgt_in[:, 0], state, values, keys, mask)
+    logits, _, _ = layer.step(tgt_in[:, 0], state, values, keys, mask)
+    joined = tf.concat([output, context], -1)
+    np.testing.assert_allclose(logits, layer.output_layer(joined), atol=1e-6)
+    classic = decoder.Decoder(12, 8, 16, 10, output_context=False)
+    classic(tgt_in, values, state, mask=mask)
+    assert classic.output_layer.kernel.shape == (16, 12)
+    assert layer.output_layer.kernel.shape == (32, 12)

@@ -274,3 +274,14 @@ def test_a_time_budget_ends_training_after_the_current_step(date_arrays):
     history = trainer.fit(dataset, 5, verbose=0, time_budget=0.0)
     assert len(history["loss"]) == 1 and int(trainer.step.numpy()) == 1
     assert trainer.train_seconds > 0
+
+
+def test_the_date_models_step_compiles_with_xla(date_arrays):
+    """The teacher-forced unroll at a fixed tgt_len is one XLA graph (no fallback)."""
+    import warnings
+
+    trainer = training.Trainer(_model(date_arrays), "adam", jit_compile=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the fallback warns
+        trainer.fit(_dataset(date_arrays, 128), 1, verbose=0)
+    assert trainer._train_step.uses_xla
