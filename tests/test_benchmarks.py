@@ -122,3 +122,21 @@ def test_a_subsection_is_replaced_or_added_in_its_place(tmp_path):
     ]
     reporting.write_section(doc, "Other", "## Other\n\nnew\n")
     assert "kept" not in doc.read_text() and "### B\n\nb1" in doc.read_text()
+
+
+def test_step_flops_are_three_times_the_forward_matrix_products():
+    from benchmarks.step_efficiency import Shapes
+
+    # batch 2, src_len 5, tgt_len 6, embedding 3, units 4, vocab 7, one direction
+    shapes = Shapes("tiny", 10, 7, 3, 4, False, 2, 5, 6)
+    by_hand = (
+        2 * 2 * 3 * 12 * 5  # encoder input: (2, 3) @ (3, 12), 5 steps
+        + 2 * 2 * 4 * 12 * 5  # encoder recurrent: (2, 4) @ (4, 12), 5 steps
+        + 2 * 10 * 4 * 4  # keys: (10, 4) @ (4, 4)
+        + 2 * 2 * 4 * 4 * 6  # query: (2, 4) @ (4, 4), 6 steps
+        + 2 * 2 * 7 * 12 * 6  # decoder input: (2, 4 + 3) @ (7, 12), 6 steps
+        + 2 * 2 * 4 * 12 * 6  # decoder recurrent: (2, 4) @ (4, 12), 6 steps
+        + 2 * 12 * 8 * 7  # projection: (2 * 6, 4 + 4) @ (8, 7)
+    )
+    assert by_hand == 6896
+    assert shapes.step_flops() == 3 * by_hand
