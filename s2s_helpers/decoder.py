@@ -11,9 +11,8 @@ Step 4 is a design choice. The classic tutorial scored the next token from the
 GRU output alone; here the output layer also sees the context, as in Luong et
 al.'s attentional hidden state (2015) and Bahdanau et al.'s deep output: the
 source words the step attends to inform the word it writes directly, not only
-through the recurrent state. On real translation (lesson 08) this is worth
-several BLEU points at the same training time; ``output_context=False`` gives
-the classic layer.
+through the recurrent state. ``output_context=False`` gives the classic
+layer.
 
 Teacher forcing knows every input token in advance, so the unroll runs steps
 1-3 in a loop and step 4 once, on all the stacked outputs: one large matrix
