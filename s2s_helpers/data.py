@@ -113,15 +113,7 @@ class Vocabulary:
 
     def decode(self, ids: Iterable[int], strip: bool = True) -> list[str]:
         """Ids to tokens; with ``strip``, stop at ``[END]`` and drop padding/START."""
-        tokens = []
-        for i in ids:
-            i = int(i)
-            if strip and i == END_ID:
-                break
-            if strip and i in (PAD_ID, START_ID):
-                continue
-            tokens.append(self._id_to_token[i] if 0 <= i < self.size else UNK)
-        return tokens
+        return ids_to_tokens(ids, self._id_to_token, strip)
 
     def join(self, tokens: Sequence[str]) -> str:
         """Tokens back to a string (spaces between words, none between chars)."""
@@ -140,6 +132,25 @@ class Vocabulary:
     @classmethod
     def load(cls, path: str | Path) -> "Vocabulary":
         return cls(**json.loads(Path(path).read_text(encoding="utf-8")))
+
+
+def ids_to_tokens(ids: Iterable[int], id_to_token: list[str], strip: bool = True):
+    """Ids to tokens, for any vocabulary; ids out of range become ``[UNK]``.
+
+    Args:
+        ids: token ids, e.g. one row of `(batch, tgt_len)` decoder output.
+        id_to_token: the vocabulary's tokens by id (padding, specials included).
+        strip: stop at ``[END]`` and drop padding and ``[START]``.
+    """
+    tokens = []
+    for i in ids:
+        i = int(i)
+        if strip and i == END_ID:
+            break
+        if strip and i in (PAD_ID, START_ID):
+            continue
+        tokens.append(id_to_token[i] if 0 <= i < len(id_to_token) else UNK)
+    return tokens
 
 
 # Vocabulary kinds by the ``kind`` of their config; another kind registers itself

@@ -166,15 +166,7 @@ class SubwordVocabulary:
 
     def decode(self, ids: Iterable[int], strip: bool = True) -> list[str]:
         """Ids to pieces; with ``strip``, stop at ``[END]`` and drop padding/START."""
-        tokens = []
-        for i in ids:
-            i = int(i)
-            if strip and i == END_ID:
-                break
-            if strip and i in (PAD_ID, START_ID):
-                continue
-            tokens.append(self._id_to_token[i] if 0 <= i < self.size else UNK)
-        return tokens
+        return data.ids_to_tokens(ids, self._id_to_token, strip)
 
     def join(self, tokens: Sequence[str]) -> str:
         """Pieces back to text: glue them, each ``▁`` becomes a space.
