@@ -133,7 +133,10 @@ def synthesize(
         pitch: base pitch, 0 to 99 (50 is the voice's normal pitch).
         noise_level: standard deviation of white noise added to the waveform
             (0.01 is a soft hiss, 0.05 is loud).
-        seed: seed of the noise; the speech itself is always reproducible.
+        seed: seed of the noise. The speech itself has the same length and
+            shape every time but is not bit-for-bit reproducible: eSpeak draws
+            small variations from the C library's ``rand()`` (two calls
+            correlate above 0.99).
 
     Returns:
         float32 waveform in [-1, 1] at ``SAMPLE_RATE``, shape ``(samples,)``.

@@ -128,7 +128,9 @@ def make_speech_dataset(
     Args:
         phrases: transcripts to speak, e.g. from ``generate_phrases``.
         voices: voices to draw from; keep ``HELD_OUT_VOICES`` for testing.
-        seed: the same seed gives the same examples, sample for sample.
+        seed: the same seed gives the same voices, speeds, pitches and noise,
+            so the same waveform lengths; eSpeak's own sound varies slightly
+            from call to call (see ``espeak.synthesize``).
         rate_range, pitch_range, noise_range: inclusive ranges drawn uniformly.
         as_features: return normalised log-mel features instead of waveforms.
 
