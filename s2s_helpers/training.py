@@ -81,7 +81,7 @@ class Plateau:
         if self.best is None or (value < self.best if lower else value > self.best):
             self.best, self.best_epoch, self.wait = value, epoch, 0
             if self.restore_best:
-                self.weights = [np.array(w) for w in model.get_weights()]
+                self.weights = model.get_weights()  # copies already
             return False
         self.wait += 1
         if self.lr_factor is not None:
