@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from s2s_helpers.data import END_ID, START_ID
-from s2s_helpers.search import FORBIDDEN_IDS
+from s2s_helpers.search import FORBIDDEN_IDS, length_normaliser
 
 TOP_K = 5
 BEAM_WIDTH = 4
@@ -209,11 +209,6 @@ def _step(index, vocab, log_probs, attention, top_k) -> Step:
     return Step(index, token, probability, alternatives, np.asarray(attention))
 
 
-def gnmt_length_penalty(length: int, alpha: float = LENGTH_PENALTY) -> float:
-    """``((5 + length) / 6) ** alpha`` (Wu et al. 2016), as ``search.beam_search`` uses."""
-    return ((5.0 + length) / 6.0) ** alpha
-
-
 def beam_hypotheses(
     translator,
     src_ids,
@@ -251,7 +246,7 @@ def beam_hypotheses(
             tokens=vocab.decode(ids, strip=False),
             text=vocab.join(vocab.decode(ids)),
             log_probability=total,
-            score=total / gnmt_length_penalty(len(ids), length_penalty),
+            score=total / length_normaliser(len(ids), length_penalty),
             finished=ids[-1] == END_ID,
         )
         for ids, total, _ in beams

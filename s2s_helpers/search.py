@@ -190,7 +190,7 @@ def _beam_loop(model, src_ids, max_length: int, beam_width: int, length_penalty:
         token = tf.reshape(chosen, tf.shape(token))  # (batch * beam,)
         if tf.reduce_all(beams.finished):
             break
-    penalty = tf.pow((5.0 + beams.lengths) / 6.0, length_penalty)  # GNMT, Wu 2016
+    penalty = length_normaliser(beams.lengths, length_penalty)
     normalised = beams.scores / penalty
     best = tf.argmax(normalised, axis=-1, output_type=tf.int32)  # (batch,)
     return (
@@ -281,6 +281,16 @@ def sample_decode(
         src_ids,
     )
     return _result(*run(src_ids, tf.constant([seed, 0], tf.int32)))
+
+
+def length_normaliser(lengths, length_penalty: float):
+    """GNMT's ``((5 + length) / 6) ** length_penalty`` (Wu et al. 2016).
+
+    A beam's score is its summed log-probability divided by this, so longer
+    outputs are not penalised for every extra token. Works on numbers, numpy
+    arrays and tensors of lengths, e.g. `(batch, beam)`.
+    """
+    return ((5.0 + lengths) / 6.0) ** length_penalty
 
 
 def beam_search(
