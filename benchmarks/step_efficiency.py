@@ -49,6 +49,7 @@ class Shapes:
     src_len: int
     tgt_len: int
     output_context: bool = True
+    dropout_rate: float = 0.0
 
     def gemms(self) -> list[tuple[int, int, int, int]]:
         """Forward matrix products as (m, k, n, count): x (m, k) @ w (k, n)."""
@@ -72,7 +73,11 @@ class Shapes:
 
 
 DATE = Shapes("date (lessons 04-07)", 47, 15, 32, 64, False, 64, 40, 11)
-TRANSLATION = Shapes("translation (lesson 08)", 3000, 3000, 128, 256, True, 64, 26, 26)
+# lesson 08: 4,000 SentencePiece pieces per side; its batches, cut to length
+# buckets on both sides, average 26 positions on each side
+TRANSLATION = Shapes(
+    "translation (lesson 08)", 4000, 4000, 128, 256, True, 64, 26, 26, dropout_rate=0.2
+)
 
 
 def _median_seconds(function, repeats: int, inner: int) -> float:
@@ -135,6 +140,7 @@ def _model(shapes: Shapes):
     return seq2seq.Seq2Seq(
         shapes.src_vocab, shapes.tgt_vocab, shapes.embedding_dim, shapes.units,
         bidirectional=shapes.bidirectional, output_context=shapes.output_context,
+        dropout_rate=shapes.dropout_rate,
     )  # fmt: skip
 
 
@@ -194,10 +200,53 @@ def timings(shapes: Shapes, repeats: int, inner: int) -> dict[str, float]:
     return seconds
 
 
+def seed_style_seconds(shapes: Shapes, repeats: int, inner: int) -> dict[str, float]:
+    """Median step seconds of the seed-style baseline at the model's sizes.
+
+    The baseline (``benchmarks.seed_baseline``) has the seed's unidirectional
+    encoder and its output layer on the GRU output alone, so it is timed
+    against the reference computing that same function (``same_function``),
+    fastest of plain and XLA, as well as against the model itself.
+    """
+    import keras
+    import tensorflow as tf
+
+    from benchmarks import seed_baseline
+    from s2s_helpers import seq2seq, training
+
+    (src_ids, tgt_in_ids), tgt_out_ids = _batch(shapes)
+    keras.utils.set_random_seed(0)
+    baseline = seed_baseline.SeedSeq2Seq(
+        shapes.src_vocab, shapes.tgt_vocab, shapes.embedding_dim, shapes.units
+    )
+    baseline.build(shapes.src_len)
+    optimizer = keras.optimizers.Adam()
+    optimizer.build(baseline.trainable_variables)
+    step = seed_baseline.make_train_step(baseline, optimizer)
+    seed_style = _median_seconds(
+        lambda: step(src_ids, tgt_in_ids, tgt_out_ids).numpy(), repeats, inner
+    )
+    same = seq2seq.Seq2Seq(
+        shapes.src_vocab, shapes.tgt_vocab, shapes.embedding_dim, shapes.units,
+        output_context=False,
+    )  # fmt: skip
+    same((src_ids, tgt_in_ids))
+    trainer = training.Trainer(same, "adam")
+    trainer.optimizer.build(same.trainable_variables)
+    args = ((src_ids, tgt_in_ids), tgt_out_ids, tf.constant(1.0), tf.constant([0, 0]))
+    same_function = min(
+        _median_seconds(lambda f=f: f(*args)[0].numpy(), repeats, inner)
+        for f in (tf.function(trainer.train_step),
+                  tf.function(trainer.train_step, jit_compile=True))
+    )  # fmt: skip
+    return {"seed_style": seed_style, "same_function": same_function}
+
+
 def measure(shapes: Shapes, repeats: int, inner: int) -> dict:
     """Every number of one model's row."""
     ceiling_rate, _ = ceiling(shapes, repeats)
     seconds = timings(shapes, repeats, inner)
+    seconds.update(seed_style_seconds(shapes, repeats, inner))
     best = min(seconds["step"], seconds["step_xla"])
     flops, tokens = shapes.step_flops(), shapes.batch * shapes.tgt_len
     decoder = seconds["gradients"] - seconds["encoder"] - seconds["projection"]
@@ -209,6 +258,8 @@ def measure(shapes: Shapes, repeats: int, inner: int) -> dict:
         "flops_per_s": flops / best,
         "ceiling": ceiling_rate,
         "efficiency": flops / best / ceiling_rate,
+        "vs_seed": seconds["seed_style"] / best,
+        "same_vs_seed": seconds["seed_style"] / seconds["same_function"],
         "shares": {
             "encoder": seconds["encoder"] / seconds["step"],
             "decoder loop": decoder / seconds["step"],
@@ -228,13 +279,20 @@ def render(rows: list[dict], load: str) -> str:
         "and counts, forward and both gradients, run back to back in one "
         "`tf.function` in the same run. Parts: each timed on its own, forward and "
         "backward, without XLA; the decoder loop is the gradient pass minus the "
-        f"encoder and the projection. Load average: {load}. Machine: "
+        "encoder and the projection. Seed-style: `benchmarks/seed_baseline.py` "
+        "(the classic tutorial's step: a Keras `GRU` layer called per position, "
+        "attention keys recomputed at every step, no XLA) at the model's sizes, "
+        "timed in the same run; it has a unidirectional encoder and an output "
+        "layer on the GRU output alone, so *same function* is the reference "
+        "computing exactly that (`bidirectional=False, output_context=False`), "
+        f"and *model* is the model of the row. Load average: {load}. Machine: "
         f"{reporting.cpu_model()}.",
         "",
         "| model | batch x src_len x tgt_len | step (plain / XLA) | tokens/s | "
         "GFLOP/step | GFLOP/s | ceiling GFLOP/s | of ceiling | encoder | decoder "
-        "loop | projection + loss | optimiser |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "loop | projection + loss | optimiser | seed-style step | vs seed-style: "
+        "same function / model |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         s, sec, shares = row["shapes"], row["seconds"], row["shares"]
@@ -245,7 +303,8 @@ def render(rows: list[dict], load: str) -> str:
             f"{row['flops_per_s'] / 1e9:.1f} | {row['ceiling'] / 1e9:.1f} | "
             f"{100 * row['efficiency']:.0f}% | "
             + " | ".join(f"{100 * v:.0f}%" for v in shares.values())
-            + " |"
+            + f" | {1e3 * sec['seed_style']:.1f} ms | {row['same_vs_seed']:.1f}x / "
+            f"{row['vs_seed']:.1f}x |"
         )
     lines += ["", "Reproduce: `python -m benchmarks step_efficiency`", ""]
     return "\n".join(lines)

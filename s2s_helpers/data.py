@@ -265,6 +265,7 @@ def make_dataset(
     seed: int = 0,
     drop_remainder: bool = False,
     buckets: Sequence[int] | None = None,
+    target_buckets: Sequence[int] | None = None,
 ):
     """A ``tf.data`` pipeline of ``((src_ids, tgt_in_ids), tgt_out_ids)`` batches.
 
@@ -284,11 +285,19 @@ def make_dataset(
             then skip most of the padding, which changes nothing they compute
             (padding is masked); the model sees ``len(buckets) + 1`` source
             shapes instead of one (``Trainer`` traces its step once, XLA compiles
-            it once per shape). Targets keep their fixed length.
+            it once per shape). Targets keep their fixed length unless
+            ``target_buckets`` is given too.
+        target_buckets: target lengths to cut batches to (with ``buckets``):
+            each batch keeps the smallest of these widths that holds its
+            longest target (``[END]`` included), or all ``tgt_len``. Pairs are
+            then grouped by the longer of their two sides (measured against
+            ``buckets``), so that a batch is short on both sides. The decoder
+            runs fewer steps over padding, which is masked in the loss.
 
     Raises:
-        ValueError: ``buckets`` with sources that are not `(n, src_len)` ids, or
-            a bucket that is not a positive integer.
+        ValueError: ``buckets`` with sources that are not `(n, src_len)` ids, a
+            bucket that is not a positive integer, or ``target_buckets``
+            without ``buckets``.
     """
     import tensorflow as tf
 
@@ -301,9 +310,16 @@ def make_dataset(
             len(src_ids), seed=seed, reshuffle_each_iteration=True
         )
     if buckets is None:
+        if target_buckets is not None:
+            raise ValueError(
+                "target_buckets cut batches that buckets group by length: give "
+                "buckets=... as well (e.g. the same widths)."
+            )
         dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
     else:
-        dataset = _bucketed(dataset, src_ids, batch_size, drop_remainder, buckets)
+        dataset = _bucketed(
+            dataset, arrays, batch_size, drop_remainder, buckets, target_buckets
+        )
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 
@@ -320,10 +336,28 @@ def source_lengths(src_ids):
     return tf.reduce_max(tf.where(src_ids != 0, positions, 0), axis=-1)
 
 
-def _bucketed(dataset, src_ids, batch_size, drop_remainder, buckets):
-    """Batches of similar source lengths, each cut to its bucket (see make_dataset)."""
+def _bounds(buckets, length: int, name: str) -> list[int]:
+    """Sorted widths below ``length``, then ``length`` itself."""
+    if any(not isinstance(b, (int, np.integer)) or b < 1 for b in buckets):
+        raise ValueError(f"{name} must be positive integers, received {list(buckets)}.")
+    return sorted({int(b) for b in buckets if b < length}) + [length]
+
+
+def _cut_to_bound(ids, bounds):
+    """``ids`` cut to the smallest bound that holds every row's last real id."""
     import tensorflow as tf
 
+    bounds_tensor = tf.constant(bounds, tf.int32)
+    longest = tf.reduce_max(source_lengths(ids))
+    width = tf.reduce_min(tf.where(bounds_tensor >= longest, bounds_tensor, bounds[-1]))
+    return ids[:, :width]
+
+
+def _bucketed(dataset, arrays, batch_size, drop_remainder, buckets, target_buckets):
+    """Batches of similar lengths, each cut to its bucket (see make_dataset)."""
+    import tensorflow as tf
+
+    src_ids, _, tgt_out_ids = arrays
     if np.ndim(src_ids) != 2 or not np.issubdtype(
         np.asarray(src_ids).dtype, np.integer
     ):
@@ -332,36 +366,39 @@ def _bucketed(dataset, src_ids, batch_size, drop_remainder, buckets):
             f"{np.asarray(src_ids).dtype} of shape {np.shape(src_ids)}. Leave "
             "buckets=None for other inputs (audio features, for example)."
         )
-    src_len = np.shape(src_ids)[1]
-    if any(not isinstance(b, (int, np.integer)) or b < 1 for b in buckets):
-        raise ValueError(
-            f"buckets must be positive integers, received {list(buckets)}."
-        )
-    bounds = sorted({int(b) for b in buckets if b < src_len}) + [src_len]
+    bounds = _bounds(buckets, np.shape(src_ids)[1], "buckets")
+    tgt_bounds = None
+    if target_buckets is not None:
+        tgt_bounds = _bounds(target_buckets, np.shape(tgt_out_ids)[1], "target_buckets")
+
+    def key(inputs, tgt_out):  # the length that decides a pair's bucket
+        if tgt_bounds is None:
+            return source_lengths(inputs[0])
+        return tf.maximum(source_lengths(inputs[0]), source_lengths(tgt_out))
+
     # bucket i holds lengths <= bounds[i]; bucket_by_sequence_length's
     # boundaries are exclusive upper bounds
     dataset = dataset.bucket_by_sequence_length(
-        lambda inputs, _: source_lengths(inputs[0]),
+        key,
         [bound + 1 for bound in bounds[:-1]],
         [batch_size] * len(bounds),
         drop_remainder=drop_remainder,
     )
-    bounds_tensor = tf.constant(bounds, tf.int32)
 
-    def cut(inputs, tgt_out_ids):
+    def cut(inputs, tgt_out):
         src, tgt_in = inputs
-        longest = tf.reduce_max(source_lengths(src))
-        bound = tf.reduce_min(
-            tf.where(bounds_tensor >= longest, bounds_tensor, src_len)
-        )
-        return (src[:, :bound], tgt_in), tgt_out_ids
+        if tgt_bounds is not None:  # [END] is tgt_out's last real id
+            tgt_out = _cut_to_bound(tgt_out, tgt_bounds)
+            tgt_in = tgt_in[:, : tf.shape(tgt_out)[1]]
+        return (_cut_to_bound(src, bounds), tgt_in), tgt_out
 
     # the number of batches is fixed (a source's bucket does not depend on the
     # shuffle): state it, so progress bars and schedules know the epoch's length
-    counts = np.bincount(
-        np.searchsorted(bounds, source_lengths(src_ids).numpy()),
-        minlength=len(bounds),
-    )
+    lengths = source_lengths(src_ids).numpy()
+    if tgt_bounds is not None:
+        lengths = np.maximum(lengths, source_lengths(tgt_out_ids).numpy())
+    bucket = np.minimum(np.searchsorted(bounds, lengths), len(bounds) - 1)
+    counts = np.bincount(bucket, minlength=len(bounds))
     batches = counts // batch_size if drop_remainder else -(-counts // batch_size)
     dataset = dataset.map(cut, num_parallel_calls=tf.data.AUTOTUNE)
     return dataset.apply(tf.data.experimental.assert_cardinality(int(batches.sum())))

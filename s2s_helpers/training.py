@@ -111,7 +111,10 @@ class Trainer:
             (``scheduled_sampling.SCHEDULES``).
         start_ratio, end_ratio: the schedule's end points.
         sampling: "argmax" or "sample" for the model's own tokens.
-        jit_compile: compile the step with XLA (falls back if XLA fails).
+        jit_compile: True compiles the step with XLA (falls back to a plain
+            graph if XLA fails), False keeps a plain graph, "auto" times both on
+            the first batches of ``fit`` and keeps the faster (``xla_choice``
+            says which, and why).
         checkpoint_dir: save after each epoch; an existing one is resumed.
         seed: seed of the scheduled-sampling coins.
     """
@@ -124,10 +127,14 @@ class Trainer:
         start_ratio: float = 1.0,
         end_ratio: float = 0.0,
         sampling: str = "argmax",
-        jit_compile: bool = True,
+        jit_compile: bool | str = True,
         checkpoint_dir: str | Path | None = None,
         seed: int = 0,
     ):
+        if jit_compile not in (True, False, "auto"):
+            raise ValueError(
+                f'jit_compile must be True, False or "auto"; received {jit_compile!r}.'
+            )
         self.model = model
         self.optimizer = (
             make_optimizer(optimizer) if isinstance(optimizer, str) else optimizer
@@ -155,6 +162,7 @@ class Trainer:
         self._eval_step = None
         self._manager = None
         self.trace_count = 0
+        self.xla_choice = ""  # with jit_compile="auto": the choice and its reason
         self.train_seconds = 0.0  # training time of the last fit, validation excluded
 
     # --- the compiled steps -----------------------------------------------------
@@ -211,11 +219,26 @@ class Trainer:
         self._build(dataset)
         signature = [inputs_spec, target_spec, scalar, seed_spec]
         plain = tf.function(self.train_step, input_signature=signature)
-        if self.jit_compile:
+        if self.jit_compile == "auto" and target_spec.shape[1] is None:
+            # batches cut to their own target length (make_dataset's
+            # target_buckets): the decoder's loop is a tf.while_loop of unknown
+            # length, which XLA does not compile; a failed try also slows the
+            # plain graph down afterwards (measured), so there is no try
+            self._train_step = plain
+            self.xla_choice = (
+                "jit_compile='auto' chose plain: the batches' target length varies "
+                "(target_buckets), so the decoder loops with a tf.while_loop of "
+                "unknown length, which XLA does not compile."
+            )
+            print(self.xla_choice)
+        elif self.jit_compile:
             xla = tf.function(
                 self.train_step, input_signature=signature, jit_compile=True
             )
-            self._train_step = _FirstCallFallback(xla, plain)
+            auto = self.jit_compile == "auto"
+            self._train_step = _FirstCallFallback(xla, plain, warn=not auto)
+            if auto:
+                self._train_step = _MeasuredChoice(self._train_step, plain)
         else:
             self._train_step = plain
         # evaluation data may be bucketed when the training data is not (or the
@@ -368,6 +391,9 @@ class Trainer:
             inputs, tgt_out_ids, tf.constant(ratio, tf.float32), seed
         )
         self.step.assign_add(1)
+        if not self.xla_choice and getattr(self._train_step, "reason", ""):
+            self.xla_choice = self._train_step.reason
+            print(self.xla_choice)
         return float(loss), float(accuracy)
 
     def _validate(self, val_data, val_fn) -> dict[str, float]:
@@ -397,8 +423,9 @@ class _FirstCallFallback:
     another reason fails again, with the same error, on the plain graph.
     """
 
-    def __init__(self, xla, plain):
+    def __init__(self, xla, plain, warn: bool = True):
         self.function, self.plain, self.first = xla, plain, True
+        self.warn, self.failure = warn, ""
 
     def __call__(self, *args):
         if not self.first:
@@ -406,12 +433,13 @@ class _FirstCallFallback:
         try:
             result = self.function(*args)
         except (tf.errors.InvalidArgumentError, tf.errors.UnimplementedError) as error:
-            reason = str(error.message).strip().splitlines()[0][:200]
-            warnings.warn(
-                f"XLA could not compile the train step ({reason}); training "
-                "goes on without XLA (Trainer(jit_compile=False) skips this try).",
-                stacklevel=2,
-            )
+            self.failure = str(error.message).strip().splitlines()[0][:200]
+            if self.warn:
+                warnings.warn(
+                    f"XLA could not compile the train step ({self.failure}); training "
+                    "goes on without XLA (Trainer(jit_compile=False) skips this try).",
+                    stacklevel=2,
+                )
             self.function = self.plain
             result = self.function(*args)
         self.first = False
@@ -423,3 +451,75 @@ class _FirstCallFallback:
 
     def experimental_get_tracing_count(self) -> int:
         return self.function.experimental_get_tracing_count()
+
+
+class _MeasuredChoice:
+    """``jit_compile="auto"``: time the XLA step and the plain one, keep the faster.
+
+    The first ``trials`` batches of a shape already compiled run with XLA, the
+    next ones on the plain graph (a first call of a new shape compiles or
+    traces, and is not timed); every one of them is a real training step. The
+    cost compared is seconds per batch position (batch x source and target
+    lengths), so batches cut to different lengths compare fairly. XLA's
+    one-off compile per batch shape is reported, not counted.
+    """
+
+    def __init__(self, xla: _FirstCallFallback, plain, trials: int = 4):
+        self.xla, self.plain, self.trials = xla, plain, trials
+        self.function = None
+        self.reason = ""
+        self.timed = {"XLA": [0.0, 0, 0], "plain": [0.0, 0, 0]}  # s, positions, n
+        self.seen = {"XLA": set(), "plain": set()}
+        self.compile_seconds = 0.0
+
+    def __call__(self, *args):
+        if self.function is not None:
+            return self.function(*args)
+        kind = "XLA" if self.timed["XLA"][2] < self.trials else "plain"
+        function = self.xla if kind == "XLA" else self.plain
+        inputs, targets = args[0], args[1]
+        shape = tuple(tuple(x.shape) for x in (*inputs, targets))
+        started = time.perf_counter()
+        result = function(*args)
+        float(result[0])  # wait for the step to finish
+        seconds = time.perf_counter() - started
+        if kind == "XLA" and not self.xla.uses_xla:  # XLA could not compile
+            self._choose(
+                "plain", f"XLA could not compile the step ({self.xla.failure})"
+            )
+        elif shape not in self.seen[kind]:
+            self.seen[kind].add(shape)
+            if kind == "XLA":
+                self.compile_seconds += seconds
+        else:
+            positions = shape[0][0] * (shape[0][1] + shape[-1][1])
+            seconds_sum, positions_sum, count = self.timed[kind]
+            self.timed[kind] = [
+                seconds_sum + seconds,
+                positions_sum + positions,
+                count + 1,
+            ]
+            if self.timed["plain"][2] >= self.trials:
+                self._decide()
+        return result
+
+    def _decide(self) -> None:
+        per = {k: 1e6 * s / p for k, (s, p, _) in self.timed.items()}  # us per position
+        faster = min(per, key=per.get)
+        self._choose(
+            faster,
+            f"XLA {per['XLA']:.1f} us vs plain {per['plain']:.1f} us per batch "
+            f"position over {self.trials} steps each (XLA compiled in "
+            f"{self.compile_seconds / max(1, len(self.seen['XLA'])):.1f} s per batch shape)",
+        )
+
+    def _choose(self, kind: str, why: str) -> None:
+        self.function = self.xla if kind == "XLA" else self.plain
+        self.reason = f"jit_compile='auto' chose {kind}: {why}."
+
+    @property
+    def uses_xla(self) -> bool:
+        return self.function is self.xla and self.xla.uses_xla
+
+    def experimental_get_tracing_count(self) -> int:
+        return (self.function or self.xla).experimental_get_tracing_count()

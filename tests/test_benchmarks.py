@@ -140,3 +140,17 @@ def test_step_flops_are_three_times_the_forward_matrix_products():
     )
     assert by_hand == 6896
     assert shapes.step_flops() == 3 * by_hand
+
+
+def test_step_efficiency_rows_time_the_seed_style_step_at_the_model_sizes():
+    from benchmarks import step_efficiency
+
+    shapes = step_efficiency.Shapes("tiny", 11, 9, 4, 8, True, 4, 5, 6, dropout_rate=0.1)
+    row = step_efficiency.measure(shapes, repeats=1, inner=1)
+    seconds = row["seconds"]
+    assert seconds["seed_style"] > 0 and seconds["same_function"] > 0
+    best = min(seconds["step"], seconds["step_xla"])
+    assert row["vs_seed"] == pytest.approx(seconds["seed_style"] / best)
+    text = step_efficiency.render([row], "0.0")
+    assert "| tiny | 4 x 5 x 6 |" in text and "seed-style step" in text
+    assert text.count("|---") == 14  # one separator per column

@@ -129,3 +129,45 @@ def test_running_counts_encode_with_the_digit_vocabulary():
     assert vocab.join(vocab.decode(tgt_out_ids[0])) == pairs[0][1]
     with pytest.raises(ValueError, match="length >= 1"):
         data.generate_running_counts(3, length=0)
+
+
+def _ragged_arrays(n=300, src_len=30, tgt_len=20, seed=0):
+    """Padded arrays of random lengths on both sides (dates all have one length)."""
+    rng = np.random.default_rng(seed)
+    src = np.zeros((n, src_len), np.int32)
+    tgt_in = np.zeros((n, tgt_len), np.int32)
+    tgt_out = np.zeros((n, tgt_len), np.int32)
+    for row in range(n):
+        length = rng.integers(1, src_len + 1)
+        src[row, :length] = rng.integers(4, 50, length)
+        target = rng.integers(4, 50, rng.integers(0, tgt_len))
+        tgt_in[row, : len(target) + 1] = [data.START_ID, *target]
+        tgt_out[row, : len(target) + 1] = [*target, data.END_ID]
+    return src, tgt_in, tgt_out
+
+
+def test_target_buckets_cut_only_target_padding_and_keep_every_example():
+    arrays = _ragged_arrays()
+    dataset = data.make_dataset(
+        arrays, 16, shuffle=True, buckets=(10, 20), target_buckets=(5, 12)
+    )
+    rows, widths = [], set()
+    for (src, tgt_in), tgt_out in dataset:
+        longest = int(np.max(data.source_lengths(tgt_out)))
+        assert tgt_in.shape == tgt_out.shape
+        assert tgt_out.shape[1] == min(b for b in (5, 12, 20) if b >= longest)
+        widths.add(tgt_out.shape[1])
+        pad = lambda x, n: np.pad(x.numpy(), [[0, 0], [0, n - x.shape[1]]])  # noqa: E731
+        rows += [
+            np.concatenate(row)
+            for row in zip(pad(src, 30), pad(tgt_in, 20), pad(tgt_out, 20))
+        ]
+    assert len(widths) > 1  # more than one target width is used
+    assert sorted(map(tuple, rows)) == sorted(map(tuple, np.concatenate(arrays, 1)))
+
+
+def test_target_buckets_need_source_buckets():
+    with pytest.raises(ValueError, match="give buckets=... as well"):
+        data.make_dataset(_ragged_arrays(), 16, target_buckets=(5,))
+    with pytest.raises(ValueError, match="target_buckets must be positive"):
+        data.make_dataset(_ragged_arrays(), 16, buckets=(5,), target_buckets=(-1,))

@@ -1,5 +1,6 @@
 import collections
 import math
+import warnings
 
 import keras
 import numpy as np
@@ -157,6 +158,59 @@ def test_a_batch_cut_to_its_bucket_trains_exactly_like_the_padded_batch(date_arr
         np.testing.assert_allclose(a, b, atol=1e-6)
 
 
+def test_a_batch_cut_to_its_target_bucket_trains_exactly_like_the_padded_batch(
+    date_arrays,
+):
+    """Cutting trailing target padding (``target_buckets``) changes nothing either."""
+    _, _, (src, tgt_in, tgt_out), _, _ = date_arrays
+    tgt_in, tgt_out = tgt_in[:64].copy(), tgt_out[:64].copy()
+    tgt_in[:, 7:], tgt_out[:, 6:] = 0, 0  # shorter targets: 6 tokens, [END] 7th
+    tgt_out[:, 6] = data.END_ID
+    padded = ((src[:64], tgt_in), tgt_out)
+    cut = ((src[:64], tgt_in[:, :7]), tgt_out[:, :7])
+    models = [_model(date_arrays), _model(date_arrays)]
+    for model, batch in zip(models, (padded, cut)):
+        model(batch[0])
+        initial = model.get_weights()
+        dataset = tf.data.Dataset.from_tensors(batch)
+        training.Trainer(model, keras.optimizers.SGD(0.5), jit_compile=False).fit(
+            dataset, 3, verbose=0
+        )
+        assert not np.allclose(model.get_weights()[0], initial[0])  # it trained
+    for a, b in zip(models[0].get_weights(), models[1].get_weights()):
+        np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+def test_auto_jit_times_both_steps_and_says_which_it_kept(date_arrays, capsys):
+    trainer = training.Trainer(_model(date_arrays), "adam", jit_compile="auto")
+    trainer.fit(_dataset(date_arrays, 64 * 12), 1, verbose=0)
+    assert int(trainer.step.numpy()) == 12  # every timed step trained
+    choice = trainer._train_step
+    assert choice.timed["XLA"][2] == choice.timed["plain"][2] == 4
+    per = {k: s / p for k, (s, p, _) in choice.timed.items()}
+    kept = "XLA" if per["XLA"] < per["plain"] else "plain"
+    assert choice.uses_xla == (kept == "XLA")
+    assert trainer.xla_choice.startswith(f"jit_compile='auto' chose {kept}: XLA ")
+    assert "per batch position" in trainer.xla_choice
+    assert trainer.xla_choice in capsys.readouterr().out
+    with pytest.raises(ValueError, match="True, False or \"auto\"; received 'yes'"):
+        training.Trainer(_model(date_arrays), "adam", jit_compile="yes")
+
+
+def test_auto_jit_keeps_the_plain_graph_when_target_lengths_vary(date_arrays, capsys):
+    _, _, (src, tgt_in, tgt_out), _, _ = date_arrays
+    dataset = data.make_dataset(
+        (src[:128], tgt_in[:128], tgt_out[:128]), 64, buckets=(16, 24),
+        target_buckets=(11,),
+    )  # fmt: skip
+    trainer = training.Trainer(_model(date_arrays), "adam", jit_compile="auto")
+    trainer.fit(dataset, 1, verbose=0)
+    assert "target length varies" in trainer.xla_choice
+    assert trainer.xla_choice in capsys.readouterr().out
+    assert not isinstance(trainer._train_step, training._MeasuredChoice)
+    assert int(trainer.step.numpy()) == int(dataset.cardinality())  # it trained
+
+
 class NotForXla(seq2seq.Seq2Seq):
     """A model with an op XLA cannot compile (a Python function in the graph)."""
 
@@ -184,6 +238,15 @@ def test_a_step_xla_rejects_falls_back_to_the_plain_graph(date_arrays):
     plain = training.Trainer(_model(date_arrays), "adam", jit_compile=True)
     plain.fit(_dataset(date_arrays, 64), 1, verbose=0)
     assert plain._train_step.uses_xla
+    auto = training.Trainer(NotForXla(src_vocab.size, tgt_vocab.size, 8, 16),
+                            keras.optimizers.SGD(0.1), jit_compile="auto")  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the choice says it: no warning
+        auto.fit(dataset, 1, verbose=0)
+    assert auto.xla_choice.startswith(
+        "jit_compile='auto' chose plain: XLA could not compile the step ("
+    )
+    assert not auto._train_step.uses_xla
 
 
 def _step_op_counts(trainer, dataset) -> collections.Counter:
