@@ -111,6 +111,21 @@ def _minutes(seconds: float) -> str:
     return f"{seconds / 60:.1f}"
 
 
+def _translation_targets(report: dict) -> str:
+    """The course's targets for lesson 08, each said met or not, with the numbers."""
+    (greedy, *_), (beam, *_) = report["results"].values()
+    minutes = report["training_seconds"] / 60
+    bleu_met = max(greedy, beam) >= 25 and minutes <= 10
+    gain_met = beam >= greedy + 1
+    return (
+        f"Targets: at least 25 BLEU on the held-out chapters after at most 10 "
+        f"minutes of training: {'met' if bleu_met else 'not met'} (beam "
+        f"{beam:.2f}, greedy {greedy:.2f}, after {minutes:.1f} min); beam at "
+        f"least 1 BLEU above greedy: {'met' if gain_met else 'not met'} "
+        f"({beam - greedy:+.2f})."
+    )
+
+
 def section_lines(task: str, report: dict, machine: str) -> list[str]:
     results = report["results"]
     lines = [f"### {TITLES[task]}", ""]
@@ -144,6 +159,7 @@ def section_lines(task: str, report: dict, machine: str) -> list[str]:
         for context, (steps, val_loss, bleu) in report["side"].items():
             name = "[output; context]" if context == "True" else "output alone"
             lines.append(f"| {name} | {steps} | {val_loss:.3f} | {bleu:.2f} |")
+        lines += ["", _translation_targets(report)]
     elif task == "dialogue":
         keys = list(next(iter(results.values())))
         lines += ["| replies | " + " | ".join(keys) + " |",

@@ -306,6 +306,11 @@ def render(rows: list[dict], load: str) -> str:
             + f" | {1e3 * sec['seed_style']:.1f} ms | {row['same_vs_seed']:.1f}x / "
             f"{row['vs_seed']:.1f}x |"
         )
+    lesson = next((r for r in rows if r["shapes"] == TRANSLATION), None)
+    if lesson is not None:
+        met = "met" if lesson["efficiency"] >= 0.6 else "not met"
+        lines += ["", f"Target: the lesson 08 step at 60% of the ceiling or more: "
+                      f"{met} ({100 * lesson['efficiency']:.0f}%)."]  # fmt: skip
     lines += ["", "Reproduce: `python -m benchmarks step_efficiency`", ""]
     return "\n".join(lines)
 
