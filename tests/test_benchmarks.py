@@ -145,7 +145,9 @@ def test_step_flops_are_three_times_the_forward_matrix_products():
 def test_step_efficiency_rows_time_the_seed_style_step_at_the_model_sizes():
     from benchmarks import step_efficiency
 
-    shapes = step_efficiency.Shapes("tiny", 11, 9, 4, 8, True, 4, 5, 6, dropout_rate=0.1)
+    shapes = step_efficiency.Shapes(
+        "tiny", 11, 9, 4, 8, True, 4, 5, 6, dropout_rate=0.1
+    )
     row = step_efficiency.measure(shapes, repeats=1, inner=1)
     seconds = row["seconds"]
     assert seconds["seed_style"] > 0 and seconds["same_function"] > 0

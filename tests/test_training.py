@@ -139,23 +139,28 @@ def test_the_keras_oracle_tells_a_loss_over_padding_apart(date_arrays):
     assert difference > 1e-3
 
 
-def test_a_batch_cut_to_its_bucket_trains_exactly_like_the_padded_batch(date_arrays):
-    """Cutting trailing padding (``make_dataset(buckets=...)``) changes nothing."""
-    _, _, (src, tgt_in, tgt_out), _, _ = date_arrays
-    short = np.flatnonzero(data.source_lengths(src).numpy() <= 16)[:64]
-    batch = ((src[short], tgt_in[short]), tgt_out[short])
-    cut = ((src[short, :16], tgt_in[short]), tgt_out[short])
+def _assert_trains_alike(date_arrays, padded, cut):
+    """Three SGD steps on each batch, from the same weights, give the same weights."""
     models = [_model(date_arrays), _model(date_arrays)]
-    for model, inputs in zip(models, (batch, cut)):
-        model(inputs[0])
+    for model, batch in zip(models, (padded, cut)):
+        model(batch[0])
         initial = model.get_weights()
-        dataset = tf.data.Dataset.from_tensors(inputs)
+        dataset = tf.data.Dataset.from_tensors(batch)
         training.Trainer(model, keras.optimizers.SGD(0.5), jit_compile=False).fit(
             dataset, 3, verbose=0
         )
         assert not np.allclose(model.get_weights()[0], initial[0])  # it trained
     for a, b in zip(models[0].get_weights(), models[1].get_weights()):
         np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+def test_a_batch_cut_to_its_bucket_trains_exactly_like_the_padded_batch(date_arrays):
+    """Cutting trailing padding (``make_dataset(buckets=...)``) changes nothing."""
+    _, _, (src, tgt_in, tgt_out), _, _ = date_arrays
+    short = np.flatnonzero(data.source_lengths(src).numpy() <= 16)[:64]
+    batch = ((src[short], tgt_in[short]), tgt_out[short])
+    cut = ((src[short, :16], tgt_in[short]), tgt_out[short])
+    _assert_trains_alike(date_arrays, batch, cut)
 
 
 def test_a_batch_cut_to_its_target_bucket_trains_exactly_like_the_padded_batch(
@@ -168,17 +173,7 @@ def test_a_batch_cut_to_its_target_bucket_trains_exactly_like_the_padded_batch(
     tgt_out[:, 6] = data.END_ID
     padded = ((src[:64], tgt_in), tgt_out)
     cut = ((src[:64], tgt_in[:, :7]), tgt_out[:, :7])
-    models = [_model(date_arrays), _model(date_arrays)]
-    for model, batch in zip(models, (padded, cut)):
-        model(batch[0])
-        initial = model.get_weights()
-        dataset = tf.data.Dataset.from_tensors(batch)
-        training.Trainer(model, keras.optimizers.SGD(0.5), jit_compile=False).fit(
-            dataset, 3, verbose=0
-        )
-        assert not np.allclose(model.get_weights()[0], initial[0])  # it trained
-    for a, b in zip(models[0].get_weights(), models[1].get_weights()):
-        np.testing.assert_allclose(a, b, atol=1e-6)
+    _assert_trains_alike(date_arrays, padded, cut)
 
 
 def test_auto_jit_times_both_steps_and_says_which_it_kept(date_arrays, capsys):
