@@ -225,12 +225,12 @@ class Trainer:
             # length, which XLA does not compile; a failed try also slows the
             # plain graph down afterwards (measured), so there is no try
             self._train_step = plain
-            self.xla_choice = (
-                "jit_compile='auto' chose plain: the batches' target length varies "
-                "(target_buckets), so the decoder loops with a tf.while_loop of "
-                "unknown length, which XLA does not compile."
+            self._say_choice(
+                "plain",
+                "the batches' target length varies (target_buckets), so the decoder "
+                "loops with a tf.while_loop of unknown length, which XLA does not "
+                "compile",
             )
-            print(self.xla_choice)
         elif self.jit_compile:
             xla = tf.function(
                 self.train_step, input_signature=signature, jit_compile=True
@@ -238,7 +238,9 @@ class Trainer:
             auto = self.jit_compile == "auto"
             self._train_step = _FirstCallFallback(xla, plain, warn=not auto)
             if auto:
-                self._train_step = _MeasuredChoice(self._train_step, plain)
+                self._train_step = _MeasuredChoice(
+                    self._train_step, plain, self._say_choice
+                )
         else:
             self._train_step = plain
         # evaluation data may be bucketed when the training data is not (or the
@@ -391,10 +393,12 @@ class Trainer:
             inputs, tgt_out_ids, tf.constant(ratio, tf.float32), seed
         )
         self.step.assign_add(1)
-        if not self.xla_choice and getattr(self._train_step, "reason", ""):
-            self.xla_choice = self._train_step.reason
-            print(self.xla_choice)
         return float(loss), float(accuracy)
+
+    def _say_choice(self, kind: str, why: str) -> None:
+        """Record and print what ``jit_compile="auto"`` chose, and why."""
+        self.xla_choice = f"jit_compile='auto' chose {kind}: {why}."
+        print(self.xla_choice)
 
     def _validate(self, val_data, val_fn) -> dict[str, float]:
         """The held-out metrics of ``fit``, each with a ``val_`` prefix."""
@@ -461,13 +465,13 @@ class _MeasuredChoice:
     traces, and is not timed); every one of them is a real training step. The
     cost compared is seconds per batch position (batch x source and target
     lengths), so batches cut to different lengths compare fairly. XLA's
-    one-off compile per batch shape is reported, not counted.
+    one-off compile per batch shape is reported, not counted. ``say(kind,
+    why)`` is told the choice once it is made.
     """
 
-    def __init__(self, xla: _FirstCallFallback, plain, trials: int = 4):
-        self.xla, self.plain, self.trials = xla, plain, trials
+    def __init__(self, xla: _FirstCallFallback, plain, say, trials: int = 4):
+        self.xla, self.plain, self.say, self.trials = xla, plain, say, trials
         self.function = None
-        self.reason = ""
         self.timed = {"XLA": [0.0, 0, 0], "plain": [0.0, 0, 0]}  # s, positions, n
         self.seen = {"XLA": set(), "plain": set()}
         self.compile_seconds = 0.0
@@ -515,7 +519,7 @@ class _MeasuredChoice:
 
     def _choose(self, kind: str, why: str) -> None:
         self.function = self.xla if kind == "XLA" else self.plain
-        self.reason = f"jit_compile='auto' chose {kind}: {why}."
+        self.say(kind, why)
 
     @property
     def uses_xla(self) -> bool:
