@@ -13,10 +13,10 @@ distribution the decoder had at every step in one call. As in ``search``,
 padding, ``[START]`` and ``[UNK]`` are never emitted, so probabilities are
 over the other tokens.
 
-The beam's hypotheses are found the way ``search.beam_search`` finds its best
-one (summed log-probabilities, finished hypotheses kept in the beam, the GNMT
-length penalty for the final ranking), one eager decoder step at a time:
-slower than the compiled search, and every hypothesis is kept.
+The beam's hypotheses are those of ``search.beam_hypotheses``, the compiled
+search whose best hypothesis ``search.beam_search`` returns (summed
+log-probabilities, finished hypotheses kept in the beam, the GNMT length
+penalty for the final ranking): every hypothesis it kept, not only the best.
 
 Taught in: lessons/07_inference.ipynb, lessons/08_translation.ipynb
 """
@@ -27,8 +27,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from s2s_helpers.data import END_ID, START_ID
-from s2s_helpers.search import FORBIDDEN_IDS, length_normaliser
+from s2s_helpers import search
+from s2s_helpers.attention import NEG_INF
+from s2s_helpers.data import START_ID
+from s2s_helpers.search import FORBIDDEN_IDS
 
 TOP_K = 5
 BEAM_WIDTH = 4
@@ -226,48 +228,20 @@ def beam_hypotheses(
     Returns:
         up to ``beam_width`` ``Hypothesis``, sorted by ``score``, highest first.
     """
-    source, state = _encode(translator.model, src_ids)
-    beams = [([], 0.0, state)]  # (ids, summed log-probability, decoder state)
-    for _ in range(translator.max_tgt_len):
-        live = [b for b in beams if not b[0] or b[0][-1] != END_ID]
-        if not live:
-            break
-        candidates = [b for b in beams if b[0] and b[0][-1] == END_ID]
-        log_probs, states = _decode_step(translator.model, source, live)
-        for (ids, total, _), row, new_state in zip(live, log_probs, states):
-            for token in np.argsort(-row, kind="stable")[:beam_width]:
-                if np.isfinite(row[token]):
-                    extended = [*ids, int(token)]
-                    candidates.append((extended, total + float(row[token]), new_state))
-        beams = sorted(candidates, key=lambda b: -b[1])[:beam_width]
+    found = search.beam_hypotheses(
+        translator.model, src_ids, translator.max_tgt_len, beam_width, length_penalty
+    )
     vocab = translator.tgt_vocab
-    hypotheses = [
+    rows = zip(found.tokens[0], found.log_probabilities[0], found.scores[0],
+               found.lengths[0], found.finished[0])  # fmt: skip
+    return [
         Hypothesis(
-            tokens=vocab.decode(ids, strip=False),
-            text=vocab.join(vocab.decode(ids)),
-            log_probability=total,
-            score=total / length_normaliser(len(ids), length_penalty),
-            finished=ids[-1] == END_ID,
+            tokens=vocab.decode(ids[:length].tolist(), strip=False),
+            text=vocab.join(vocab.decode(ids[:length].tolist())),
+            log_probability=float(total),
+            score=float(score),
+            finished=bool(finished),
         )
-        for ids, total, _ in beams
+        for ids, total, score, length, finished in rows
+        if total > NEG_INF / 2  # a slot the beam never filled
     ]
-    return sorted(hypotheses, key=lambda h: -h.score)
-
-
-# The two functions below are the only ones that know the model's step interface.
-
-
-def _encode(model, src_ids):
-    """Run the encoder once: what every step attends to, and the first state `(units,)`."""
-    values, state, keys, mask = model.encode(np.asarray(src_ids, np.int32))
-    return (values, keys, mask), np.asarray(state)[0]
-
-
-def _decode_step(model, source, beams):
-    """One decoder step for each beam: `(n, vocab)` log-probabilities, `(n, units)` states."""
-    count = len(beams)
-    values, keys, mask = (np.repeat(np.asarray(x), count, axis=0) for x in source)
-    tokens = np.array([ids[-1] if ids else START_ID for ids, _, _ in beams], np.int32)
-    states = np.stack([state for _, _, state in beams])  # (n, units)
-    logits, new_states, _ = model.decode_step(tokens, states, values, keys, mask)
-    return allowed_log_probabilities(np.asarray(logits)), np.asarray(new_states)

@@ -41,6 +41,30 @@ class SearchResult:
     scores: np.ndarray
 
 
+@dataclass
+class BeamResult:
+    """Every hypothesis a beam search kept, for a batch, best score first.
+
+    Attributes:
+        tokens: int `(batch, beam, tgt_len)`: ids up to and including
+            ``[END]``, then 0.
+        weights: `(batch, beam, tgt_len, src_len)` attention of each token.
+        scores: `(batch, beam)` length-normalised scores (the beam's ranking).
+        log_probabilities: `(batch, beam)` summed log-probabilities; a slot
+            the beam never filled (fewer hypotheses than its width) holds about
+            ``NEG_INF``.
+        lengths: int `(batch, beam)` tokens emitted, ``[END]`` included.
+        finished: bool `(batch, beam)`: the hypothesis emitted ``[END]``.
+    """
+
+    tokens: np.ndarray
+    weights: np.ndarray
+    scores: np.ndarray
+    log_probabilities: np.ndarray
+    lengths: np.ndarray
+    finished: np.ndarray
+
+
 def _forbid(logits):
     """Set the logits of padding, [START] and [UNK] to -1e9."""
     vocab = tf.shape(logits)[-1]
@@ -190,14 +214,11 @@ def _beam_loop(model, src_ids, max_length: int, beam_width: int, length_penalty:
         token = tf.reshape(chosen, tf.shape(token))  # (batch * beam,)
         if tf.reduce_all(beams.finished):
             break
-    penalty = length_normaliser(beams.lengths, length_penalty)
-    normalised = beams.scores / penalty
-    best = tf.argmax(normalised, axis=-1, output_type=tf.int32)  # (batch,)
-    return (
-        tf.gather(beams.sequences, best, batch_dims=1),
-        tf.gather(beams.history, best, batch_dims=1),
-        tf.gather(normalised, best, batch_dims=1),
-    )
+    normalised = beams.scores / length_normaliser(beams.lengths, length_penalty)
+    order = tf.argsort(normalised, axis=-1, direction="DESCENDING", stable=True)
+    ranked = (beams.sequences, beams.history, normalised, beams.scores,
+              beams.lengths, beams.finished)  # fmt: skip
+    return tuple(tf.gather(x, order, batch_dims=1) for x in ranked)
 
 
 def _compiled(model, key, builder, src_ids, seeded: bool = True):
@@ -301,6 +322,22 @@ def beam_search(
     Scores are summed log-probabilities; the final choice divides them by the
     GNMT length penalty ``((5 + length) / 6) ** length_penalty`` so longer
     outputs are not unfairly punished. ``beam_width=1`` is greedy decoding.
+    The best hypothesis of ``beam_hypotheses`` (the same compiled search).
+    """
+    found = beam_hypotheses(model, src_ids, max_length, beam_width, length_penalty)
+    return SearchResult(found.tokens[:, 0], found.weights[:, 0], found.scores[:, 0])
+
+
+def beam_hypotheses(
+    model, src_ids, max_length: int, beam_width: int = 4, length_penalty: float = 0.6
+) -> BeamResult:
+    """Every hypothesis the beam search of ``beam_search`` kept, best first.
+
+    Args: as ``beam_search``.
+
+    Returns:
+        a ``BeamResult``: ``beam_width`` hypotheses per example, sorted by
+        their length-normalised score, highest first.
     """
     src_ids = _validate(src_ids, max_length)
     if int(beam_width) < 1:
@@ -314,7 +351,10 @@ def beam_search(
         src_ids,
         seeded=False,
     )
-    return _result(*run(src_ids))
+    tokens, weights, scores, totals, lengths, finished = (
+        x.numpy() for x in run(src_ids)
+    )
+    return BeamResult(tokens, weights, scores, totals, lengths.astype(int), finished)
 
 
 def trim(tokens: np.ndarray) -> list[list[int]]:

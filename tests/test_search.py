@@ -105,6 +105,24 @@ def test_wide_beam_equals_exhaustive_search():
     assert search.trim(result.tokens)[0] == [t for t in best if t != 3]
     expected = _sequence_log_prob(model, src, best) / ((5 + len(best)) / 6) ** alpha
     assert result.scores[0] == pytest.approx(expected, rel=1e-4)
+    # and it keeps every one of the 15 hypotheses, each scored as by hand
+    every = search.beam_hypotheses(
+        model, src, max_length, beam_width=16, length_penalty=alpha
+    )
+    kept = {}
+    rows = zip(every.tokens[0], every.log_probabilities[0], every.scores[0],
+               every.lengths[0], every.finished[0])  # fmt: skip
+    for ids, total, score, length, finished in rows:
+        if total > search.NEG_INF / 2:
+            kept[tuple(ids[:length])] = (total, score, finished)
+    assert sorted(kept) == sorted(map(tuple, candidates))
+    for seq, (total, score, finished) in kept.items():
+        by_hand = _sequence_log_prob(model, src, list(seq))
+        assert total == pytest.approx(by_hand, rel=1e-4, abs=1e-4)
+        assert score == pytest.approx(by_hand / ((5 + len(seq)) / 6) ** alpha, rel=1e-4)
+        assert finished == (seq[-1] == 3)
+    assert list(every.scores[0]) == sorted(every.scores[0], reverse=True)
+    np.testing.assert_array_equal(every.tokens[0, 0], result.tokens[0])
 
 
 def test_bad_inputs_are_explained(tiny_model, src_ids):
