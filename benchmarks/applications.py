@@ -37,7 +37,7 @@ REPORT_CELL = {
     "max_words": MAX_WORDS, "subwords": [src_pieces.size, tgt_pieces.size],
     "epochs": epochs, "steps": int(trainer.step.numpy()), "best_epoch": plateau.best_epoch,
     "training_seconds": training_seconds, "time_budget": TIME_BUDGET,
-    "xla_choice": trainer.xla_choice, "units": units,
+    "epoch_seconds": trainer.epoch_seconds, "xla_choice": trainer.xla_choice, "units": units,
     "results": {m: list(v) for m, v in results.items()},
     "side": {str(k): list(v) for k, v in side.items()}, "side_seconds": SIDE_SECONDS,
 }""",
@@ -146,8 +146,10 @@ def section_lines(task: str, report: dict, machine: str) -> list[str]:
             f"{report['train_pairs']} pairs with a time budget of "
             f"{report['time_budget']} s: {report['steps']} steps, "
             f"{report['epochs']} epochs, {_minutes(report['training_seconds'])} min "
-            f"of training, the weights of epoch {report['best_epoch']} (best "
-            f"validation loss) kept. {report['xla_choice']}"
+            f"of training ({report['training_seconds']:.1f} s; by epoch: "
+            f"{', '.join(f'{x:.1f}' for x in report['epoch_seconds'])} s), the "
+            f"weights of epoch {report['best_epoch']} (best validation loss) kept. "
+            f"{report['xla_choice']}"
         ), ""]  # fmt: skip
         lines += [
             f"The lesson's side-by-side, each variant trained for "

@@ -164,6 +164,7 @@ class Trainer:
         self.trace_count = 0
         self.xla_choice = ""  # with jit_compile="auto": the choice and its reason
         self.train_seconds = 0.0  # training time of the last fit, validation excluded
+        self.epoch_seconds: list[float] = []  # the same, epoch by epoch
 
     # --- the compiled steps -----------------------------------------------------
 
@@ -317,6 +318,8 @@ class Trainer:
                 the best epoch's weights restored at the end (``Plateau``).
             time_budget: seconds of training (validation not counted); the
                 epoch running when it is spent ends after its current step.
+                ``train_seconds`` and ``epoch_seconds`` record the time spent,
+                counted from each epoch's start to the end of its last step.
 
         Returns:
             the history: a list per metric, one value per epoch.
@@ -324,7 +327,7 @@ class Trainer:
         self._compile(train_data)
         steps_per_epoch = int(train_data.cardinality().numpy())
         total_steps = max(1, steps_per_epoch * epochs)
-        self.train_seconds, stop = 0.0, False
+        self.train_seconds, self.epoch_seconds, stop = 0.0, [], False
         while int(self.epoch.numpy()) < epochs and not stop:
             if verbose:
                 print(f"Epoch {int(self.epoch.numpy()) + 1}/{epochs}")
@@ -366,7 +369,7 @@ class Trainer:
         )
         totals, count = np.zeros(2), 0
         ratio = self.current_ratio(total_steps)
-        started = time.perf_counter()
+        started = stepped = time.perf_counter()
         for inputs, tgt_out_ids in train_data:
             ratio = self.current_ratio(total_steps)
             loss, accuracy = self._run_step(inputs, tgt_out_ids, ratio)
@@ -375,11 +378,13 @@ class Trainer:
             bar.update(
                 count, [("loss", loss), ("accuracy", accuracy), ("ratio", ratio)]
             )
-            if seconds_left is not None and (
-                time.perf_counter() - started >= seconds_left
-            ):
+            stepped = time.perf_counter()
+            if seconds_left is not None and stepped - started >= seconds_left:
                 break
-        self.train_seconds += time.perf_counter() - started
+        # training time runs to the end of the last step: closing the data
+        # pipeline afterwards is not training, and the budget never sees it
+        self.epoch_seconds.append(stepped - started)
+        self.train_seconds += stepped - started
         return {
             "loss": totals[0] / max(count, 1),
             "accuracy": totals[1] / max(count, 1),
