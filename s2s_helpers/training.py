@@ -163,8 +163,12 @@ class Trainer:
         self._manager = None
         self.trace_count = 0
         self.xla_choice = ""  # with jit_compile="auto": the choice and its reason
-        self.train_seconds = 0.0  # training time of the last fit, validation excluded
-        self.epoch_seconds: list[float] = []  # the same, epoch by epoch
+        self.epoch_seconds: list[float] = []  # training time of the last fit's epochs
+
+    @property
+    def train_seconds(self) -> float:
+        """Training time of the last ``fit``, validation excluded (``epoch_seconds``)."""
+        return float(sum(self.epoch_seconds))
 
     # --- the compiled steps -----------------------------------------------------
 
@@ -327,7 +331,7 @@ class Trainer:
         self._compile(train_data)
         steps_per_epoch = int(train_data.cardinality().numpy())
         total_steps = max(1, steps_per_epoch * epochs)
-        self.train_seconds, self.epoch_seconds, stop = 0.0, [], False
+        self.epoch_seconds, stop = [], False
         while int(self.epoch.numpy()) < epochs and not stop:
             if verbose:
                 print(f"Epoch {int(self.epoch.numpy()) + 1}/{epochs}")
@@ -361,7 +365,7 @@ class Trainer:
         seconds_left: float | None = None,
     ) -> dict[str, float]:
         """One pass over ``train_data`` (cut short when ``seconds_left`` run out):
-        mean loss and accuracy, the last ratio; adds its time to ``train_seconds``."""
+        mean loss and accuracy, the last ratio; records its time in ``epoch_seconds``."""
         bar = keras.utils.Progbar(
             steps_per_epoch if steps_per_epoch > 0 else None,
             verbose=verbose,
@@ -384,7 +388,6 @@ class Trainer:
         # training time runs to the end of the last step: closing the data
         # pipeline afterwards is not training, and the budget never sees it
         self.epoch_seconds.append(stepped - started)
-        self.train_seconds += stepped - started
         return {
             "loss": totals[0] / max(count, 1),
             "accuracy": totals[1] / max(count, 1),

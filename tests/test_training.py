@@ -335,7 +335,6 @@ def test_a_time_budget_ends_training_after_the_current_step(date_arrays):
     assert trainer.epoch_seconds == [trainer.train_seconds]
     trainer.fit(dataset, 3, verbose=0)  # a new fit counts its own epochs only
     assert len(trainer.epoch_seconds) == 2
-    assert sum(trainer.epoch_seconds) == pytest.approx(trainer.train_seconds)
 
 
 def test_the_date_models_step_compiles_with_xla(date_arrays):
