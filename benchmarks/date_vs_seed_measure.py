@@ -163,8 +163,10 @@ def encoder_times(
 ) -> tuple[list[Timing], list[Timing]]:
     """Forward and backward of each side's encoder alone, on one batch.
 
-    Both encoders are the same Keras GRU over ``src_len`` positions; the
-    reference's runs under XLA, as in its train step, the baseline's without.
+    Both encoders compute the same function over ``src_len`` positions: the
+    baseline's Keras GRU, the reference's ``encoder.gru_over_sequence`` on the
+    same weights. The reference's runs under XLA, as in its train step, the
+    baseline's without.
     """
     (src_ids, _), _ = next(iter(task.dataset()))
 
