@@ -63,19 +63,24 @@ def gru_over_sequence(gru, inputs, mask, reverse=False):
     recurrent_kernel = tf.convert_to_tensor(cell.recurrent_kernel)  # read once
     projected = ops.matmul(inputs, cell.kernel) + input_bias  # (batch, src_len, 3u)
     projected = tf.transpose(projected, [1, 0, 2])  # (src_len, batch, 3 units)
-    keep = tf.transpose(mask)[..., None]  # (src_len, batch, 1)
     src_len = tf.shape(projected)[0]
+    # read position by position from TensorArrays: their gradient writes each
+    # position once, where slicing a tensor would add a whole zero-padded
+    # (src_len, batch, 3 units) gradient at every step
+    projected = tf.TensorArray(inputs.dtype, size=src_len).unstack(projected)
+    keep = tf.TensorArray(tf.bool, size=src_len).unstack(tf.transpose(mask)[..., None])
 
     def one_step(i, state, outputs):
         t = src_len - 1 - i if reverse else i
-        x_z, x_r, x_h = tf.split(projected[t], 3, axis=-1)
+        x_z, x_r, x_h = tf.split(projected.read(t), 3, axis=-1)
         h_z, h_r, h_h = tf.split(
             tf.matmul(state, recurrent_kernel) + recurrent_bias, 3, axis=-1
         )
         z, r = tf.sigmoid(x_z + h_z), tf.sigmoid(x_r + h_r)
         new_state = z * state + (1.0 - z) * tf.tanh(x_h + r * h_h)
-        output = tf.where(keep[t], new_state, 0.0)
-        return i + 1, tf.where(keep[t], new_state, state), outputs.write(t, output)
+        kept = keep.read(t)  # (batch, 1)
+        output = tf.where(kept, new_state, 0.0)
+        return i + 1, tf.where(kept, new_state, state), outputs.write(t, output)
 
     state = tf.zeros([tf.shape(inputs)[0], cell.units], inputs.dtype)
     outputs = tf.TensorArray(
