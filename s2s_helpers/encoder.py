@@ -117,7 +117,7 @@ class Encoder(keras.layers.Layer):
         mask: bool `(batch, src_len)`, True for real tokens (``source_mask``).
 
     Raises:
-        ValueError: ``src_ids`` is not of rank 2.
+        ValueError: ``src_ids`` is not of rank 2, or has no positions.
     """
 
     def __init__(
@@ -159,6 +159,12 @@ class Encoder(keras.layers.Layer):
             raise ValueError(
                 "Encoder expects src_ids of shape (batch, src_len); received shape "
                 f"{tuple(src_ids.shape)}. Batch a single sentence with ids[None, :]."
+            )
+        if src_ids.shape[1] == 0:
+            raise ValueError(
+                "Encoder needs at least one source position; received src_ids of "
+                f"shape {tuple(src_ids.shape)}. Give each sentence at least one "
+                "token (Translator.translate refuses empty texts with a message)."
             )
         mask = source_mask(src_ids)  # (batch, src_len) True for real tokens
         embedded = self.dropout(self.embedding(src_ids), training=training)

@@ -38,6 +38,8 @@ def test_errors_and_config():
     layer = encoder.Encoder(20, 8, 16)
     with pytest.raises(ValueError, match=r"\(batch, src_len\).*ids\[None, :\]"):
         layer(np.array([4, 5, 6], np.int32))
+    with pytest.raises(ValueError, match=r"at least one source position.*\(2, 0\)"):
+        layer(np.zeros((2, 0), np.int32))
     config = layer.get_config()
     assert (
         keras.saving.deserialize_keras_object(
