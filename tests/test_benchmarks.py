@@ -125,6 +125,7 @@ def test_a_subsection_is_replaced_or_added_in_its_place(tmp_path):
 
 
 def test_step_flops_are_three_times_the_forward_matrix_products():
+    from benchmarks import step_efficiency
     from benchmarks.step_efficiency import Shapes
 
     # batch 2, src_len 5, tgt_len 6, embedding 3, units 4, vocab 7, one direction
@@ -140,6 +141,8 @@ def test_step_flops_are_three_times_the_forward_matrix_products():
     )
     assert by_hand == 6896
     assert shapes.step_flops() == 3 * by_hand
+    # the attention's part: keys (10, 4) @ (4, 4) once, query (2, 4) @ (4, 4) 6 times
+    assert step_efficiency.training_flops(shapes.attention_gemms()) == 3 * (320 + 384)
 
 
 def test_step_efficiency_rows_time_the_seed_style_step_at_the_model_sizes():
@@ -155,4 +158,6 @@ def test_step_efficiency_rows_time_the_seed_style_step_at_the_model_sizes():
     assert row["vs_seed"] == pytest.approx(seconds["seed_style"] / best)
     text = step_efficiency.render([row], "0.0")
     assert "| tiny | 4 x 5 x 6 |" in text and "seed-style step" in text
-    assert text.count("|---") == 14  # one separator per column
+    assert text.count("|---") == 16  # one separator per column
+    assert 0 < seconds["attention"] < seconds["gradients"] and seconds["step_while"] > 0
+    assert row["bound"] > 0
