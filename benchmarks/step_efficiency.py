@@ -65,15 +65,14 @@ class Shapes:
         return [
             (b, e, 3 * h, s * directions),  # encoder GRU input, per step
             (b, h, 3 * h, s * directions),  # encoder GRU recurrent, per step
-            (b * s, u, u, 1),  # attention keys, once
-            (b, u, u, t),  # attention query, per step
+            *self.attention_gemms(),  # keys once, query per step
             (b, u + e, 3 * u, t),  # decoder GRU input [context; token]
             (b, u, 3 * u, t),  # decoder GRU recurrent
             (b * t, features, self.tgt_vocab, 1),  # output projection, stacked
         ]
 
     def attention_gemms(self) -> list[tuple[int, int, int, int]]:
-        """The attention's share of ``gemms``: its keys and its queries."""
+        """The attention's share of ``gemms``: keys once, the query per step."""
         b, s, t, u = self.batch, self.src_len, self.tgt_len, self.units
         return [(b * s, u, u, 1), (b, u, u, t)]
 
@@ -218,8 +217,8 @@ def timings(shapes: Shapes, repeats: int, inner: int) -> dict[str, float]:
             lambda: losses.masked_loss(targets, model.decoder.output_layer(features)),
             model.decoder.output_layer.trainable_variables,
         ),
+        "attention": _attention_gradients(model, shapes),
     }
-    parts["attention"] = _attention_gradients(model, shapes)
     seconds = {}
     for name, function in parts.items():
         call = (lambda f=function: f(*args)[0].numpy()) if name.startswith("step") else (
@@ -319,7 +318,6 @@ def measure(shapes: Shapes, repeats: int, inner: int) -> dict:
         "ceiling": ceiling_rate,
         "efficiency": flops / best / ceiling_rate,
         "efficiency_while": flops / seconds["step_while"] / ceiling_rate,
-        "attention_flops": attention_flops,
         "bound": flops / bound_seconds / ceiling_rate,
         "vs_seed": seconds["seed_style"] / best,
         "same_vs_seed": seconds["seed_style"] / seconds["same_function"],
